@@ -1,0 +1,22 @@
+"""debiasgen: causal de-biasing of tabular data with a scikit-learn API.
+
+Fit a causal generative model (a CCGM-style causal VAE) on a DataFrame, then
+sample, intervene (``do``) and generate data with chosen causal edges removed.
+torch is imported only when a model is fitted or loaded.
+"""
+
+from debiasgen.exceptions import CycleError, DataValidationError, GraphError, NotFittedError
+from debiasgen.graph import CausalGraph
+from debiasgen.synthesizer import CCGMSynthesizer
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CCGMSynthesizer",
+    "CausalGraph",
+    "CycleError",
+    "DataValidationError",
+    "GraphError",
+    "NotFittedError",
+    "__version__",
+]

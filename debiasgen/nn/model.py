@@ -1,0 +1,198 @@
+"""The causal VAE: one small MLP mechanism per node, batched over nodes.
+
+Every node ``i`` (a column) has
+
+* a **mechanism** (the decoder, i.e. the causal layer) giving class logits
+  ``f_i(parents(x_i), u_i)``, where ``u_i`` is the node's exogenous latent noise;
+* a **noise encoder** ``q(u_i | x_i, parents(x_i))`` (abduction).
+
+All nodes share one set of stacked weights (``[n_nodes, in, out]``) so that one
+``torch.bmm`` evaluates every node of a training batch, or every node of one
+generation step, at once.  A node's input is only its own parents' features,
+gathered and zero-padded to the widest parent set before batching.
+
+The exogenous noise of a node is ``(u_i, e_i, v_i)``: the latent ``u_i`` and two
+uniforms, ``e_i`` choosing the class by inverse CDF and ``v_i`` choosing the
+training value inside a numeric bin.  Pre-drawing all of it lets a second pass
+(a "shadow row", see :mod:`debiasgen.nn.generate`) reuse a row's own noise.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from debiasgen.encoding import NUMERIC, normal_scores
+
+
+def _uniform(shape, fan_in, generator):
+    bound = 1.0 / math.sqrt(max(fan_in, 1))
+    return nn.Parameter(torch.empty(shape).uniform_(-bound, bound, generator=generator))
+
+
+class StackedMLP(nn.Module):
+    """``n`` independent MLPs with identical shapes, evaluated with ``bmm``."""
+
+    def __init__(self, n: int, sizes: list[int], generator: torch.Generator):
+        super().__init__()
+        self.weights = nn.ParameterList(
+            _uniform((n, a, b), a, generator) for a, b in zip(sizes[:-1], sizes[1:])
+        )
+        self.biases = nn.ParameterList(
+            _uniform((n, 1, b), a, generator) for a, b in zip(sizes[:-1], sizes[1:])
+        )
+
+    def forward(self, x: torch.Tensor, nodes: torch.Tensor | None = None) -> torch.Tensor:
+        """``x``: ``[len(nodes), batch, in]``; ``nodes`` selects MLPs (all if None)."""
+        last = len(self.weights) - 1
+        for k, (w, b) in enumerate(zip(self.weights, self.biases)):
+            if nodes is not None:
+                w, b = w[nodes], b[nodes]
+            x = torch.baddbmm(b, x, w)
+            if k < last:
+                x = torch.nn.functional.silu(x)
+        return x
+
+
+class CausalVAE(nn.Module):
+    """Per-node mechanisms and noise encoders for a layout and a parent structure.
+
+    Parameters
+    ----------
+    layout : sequence of ColumnLayout
+        The encoder's layout (one node per column).
+    parents : list of list of int
+        ``parents[i]``: the column indices feeding node ``i``'s mechanism
+        (causal parents, plus earlier roots for a root: the joint root block).
+    hidden, latent_dim : int
+    generator : torch.Generator
+        Seeds the weight initialisation (the global generator is never used).
+    """
+
+    def __init__(self, layout, parents, hidden: int, latent_dim: int, generator):
+        super().__init__()
+        self.layout = tuple(layout)
+        self.n_nodes = len(self.layout)
+        self.latent_dim = latent_dim
+        widths = [c.feature_width for c in self.layout]
+        offsets = [0]
+        for w in widths:
+            offsets.append(offsets[-1] + w)
+        self.n_features = offsets[-1]
+        self.feature_slices = [slice(offsets[j], offsets[j + 1]) for j in range(self.n_nodes)]
+        # Gather index of each node's parent features; index n_features is a zero pad.
+        rows = [[f for p in ps for f in range(offsets[p], offsets[p + 1])] for ps in parents]
+        owners = [[p for p in ps for _ in range(widths[p])] for ps in parents]
+        self.n_inputs = max([len(r) for r in rows] + [1])
+        pad = self.n_inputs
+        self.register_buffer(
+            "parent_index",
+            torch.tensor([r + [self.n_features] * (pad - len(r)) for r in rows]),
+            persistent=False,
+        )
+        # Which parent column each input position belongs to (-1 for padding).
+        self.register_buffer(
+            "input_owner", torch.tensor([o + [-1] * (pad - len(o)) for o in owners]),
+            persistent=False,
+        )
+        self.n_classes = torch.tensor([c.n_classes for c in self.layout])
+        self.max_classes = int(self.n_classes.max())
+        class_mask = torch.arange(self.max_classes)[None, :] >= self.n_classes[:, None]
+        self.register_buffer(
+            "class_penalty", class_mask.float()[:, None, :] * -1e9, persistent=False
+        )
+        self.decoder = StackedMLP(
+            self.n_nodes, [self.n_inputs + latent_dim, hidden, hidden, self.max_classes], generator
+        )
+        self.noise_encoder = StackedMLP(
+            self.n_nodes, [self.n_inputs + self.max_classes, hidden, 2 * latent_dim], generator
+        )
+        self._numeric_tables = {
+            j: self._numeric_table(c) for j, c in enumerate(self.layout) if c.kind == NUMERIC
+        }
+
+    @staticmethod
+    def _numeric_table(spec):
+        knots, scores = normal_scores(spec)
+        as_t = lambda a, dt=torch.float64: torch.as_tensor(a, dtype=dt)  # noqa: E731
+        return {
+            "values": as_t(spec.values), "start": as_t(spec.bin_start, torch.long),
+            "end": as_t(spec.bin_end, torch.long), "knots": as_t(knots),
+            "scores": as_t(scores), "missing": spec.missing_code,
+        }
+
+    # -- features ----------------------------------------------------------
+    def column_features(self, j: int, codes: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+        """Input features of column ``j`` for its children: ``[batch, width]``."""
+        spec = self.layout[j]
+        if spec.kind != NUMERIC:
+            return torch.nn.functional.one_hot(codes, spec.n_classes).float()
+        t = self._numeric_tables[j]
+        missing = codes == t["missing"]
+        score = _interp(torch.nan_to_num(values.double()), t["knots"], t["scores"])
+        score = torch.where(missing, torch.zeros_like(score), score).float()[:, None]
+        if spec.has_missing:
+            return torch.cat([score, missing.float()[:, None]], dim=1)
+        return score
+
+    def features(self, codes: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+        """All columns' features plus the zero pad column: ``[batch, n_features + 1]``."""
+        parts = [self.column_features(j, codes[:, j], values[:, j]) for j in range(self.n_nodes)]
+        parts.append(torch.zeros(codes.shape[0], 1))
+        return torch.cat(parts, dim=1)
+
+    def gather_inputs(self, feats: torch.Tensor, nodes: torch.Tensor) -> torch.Tensor:
+        """Parent features of ``nodes``: ``[len(nodes), batch, n_inputs]``."""
+        idx = self.parent_index[nodes]
+        return feats[:, idx.reshape(-1)].reshape(feats.shape[0], len(nodes), -1).transpose(0, 1)
+
+    # -- mechanisms ----------------------------------------------------------
+    def logits(self, inputs: torch.Tensor, u: torch.Tensor, nodes: torch.Tensor) -> torch.Tensor:
+        out = self.decoder(torch.cat([inputs, u], dim=2), nodes)
+        return out + self.class_penalty[nodes]
+
+    def encode_noise(self, inputs, codes, nodes):
+        """Posterior mean and log-variance of ``u`` for ``nodes`` given their values."""
+        onehot = torch.nn.functional.one_hot(codes.T, self.max_classes).float()
+        out = self.noise_encoder(torch.cat([inputs, onehot], dim=2), nodes)
+        return out[..., : self.latent_dim], out[..., self.latent_dim:].clamp(-8.0, 8.0)
+
+    def elbo_terms(self, feats, codes, eps):
+        """Per-node negative log-likelihood and KL, each ``[n_nodes, batch]``."""
+        nodes = torch.arange(self.n_nodes)
+        inputs = self.gather_inputs(feats, nodes)
+        mu, logvar = self.encode_noise(inputs, codes, nodes)
+        u = mu + torch.exp(0.5 * logvar) * eps
+        logp = torch.log_softmax(self.logits(inputs, u, nodes), dim=2)
+        nll = -logp.gather(2, codes.T[..., None]).squeeze(2)
+        kl = 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(2)
+        return nll, kl
+
+    # -- decoding a class to a value ----------------------------------------
+    def class_values(self, j: int, codes: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        """Numeric value for class ``codes`` of column ``j`` (a training value drawn
+        from the bin by the uniform ``v``); NaN for missing and categorical columns."""
+        if j not in self._numeric_tables:
+            return torch.full(codes.shape, float("nan"), dtype=torch.float64)
+        t = self._numeric_tables[j]
+        missing = codes == t["missing"]
+        if len(t["start"]) == 0:
+            return torch.full(codes.shape, float("nan"), dtype=torch.float64)
+        safe = torch.where(missing, torch.zeros_like(codes), codes)
+        start, end = t["start"][safe], t["end"][safe]
+        pick = start + ((end - start).double() * v).long()
+        pick = torch.minimum(pick, end - 1)
+        out = t["values"][pick]
+        return torch.where(missing, torch.full_like(out, float("nan")), out)
+
+
+def _interp(x: torch.Tensor, knots: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+    """Piecewise-linear interpolation, clamped at the ends (like ``np.interp``)."""
+    if len(knots) == 1:
+        return torch.full_like(x, float(scores[0]))
+    i = torch.searchsorted(knots, x.contiguous()).clamp(1, len(knots) - 1)
+    x0, x1 = knots[i - 1], knots[i]
+    w = ((x - x0) / (x1 - x0)).clamp(0.0, 1.0)
+    return scores[i - 1] + w * (scores[i] - scores[i - 1])

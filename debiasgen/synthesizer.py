@@ -1,0 +1,541 @@
+"""CCGMSynthesizer: validation and orchestration around the private causal VAE."""
+
+from __future__ import annotations
+
+import copy
+import json
+import numbers
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from debiasgen.encoding import TabularEncoder, validate_frame
+from debiasgen.exceptions import DataValidationError, GraphError
+from debiasgen.graph import CausalGraph
+
+__all__ = ["CCGMSynthesizer"]
+
+_FORMAT = "debiasgen-ccgm"
+_FORMAT_VERSION = 1
+_CRITERIA = ("ftu", "dp")
+
+
+def _check_int(name, value, low):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}.")
+
+
+def _seed(random_state) -> int:
+    """An integer seed from ``random_state`` without touching global generators."""
+    if random_state is None:
+        return int(np.random.default_rng().integers(2**62))
+    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
+        return int(random_state) % 2**62
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(2**62))
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(2**31))
+    raise TypeError(
+        f"random_state must be None, an int, a numpy Generator or RandomState; got {random_state!r}."
+    )
+
+
+def _complete_graph(graph: CausalGraph, columns: list[str], unmentioned: str) -> CausalGraph:
+    """The model's graph over all columns (see ``unmentioned`` in CCGMSynthesizer)."""
+    mentioned = [c for c in columns if c in graph]
+    others = [c for c in columns if c not in graph]
+    edges = list(graph.edges)
+    if unmentioned == "children":
+        for k, child in enumerate(others):
+            edges += [(p, child) for p in mentioned + others[:k]]
+    return CausalGraph(edges, nodes=columns)
+
+
+class CCGMSynthesizer(BaseEstimator):
+    """Causal generative model of a table (a CCGM-style causal VAE).
+
+    Each column is a node of a causal DAG with a learned mechanism
+    ``x_i = f_i(parents(x_i), u_i)``; the VAE's encoder infers the exogenous
+    noise ``u_i`` and its decoder is the causal layer, run level by level.
+    The roots are modelled jointly (a literature graph rarely names their common
+    causes); ``do()`` on a root leaves the other roots at their own marginal.
+
+    Parameters
+    ----------
+    epochs : int, default=60
+        Maximum number of training epochs (early stopping usually ends sooner).
+    batch_size : int, default=512
+    learning_rate : float, default=2e-3
+        Adam's learning rate.
+    hidden_size : int, default=64
+        Width of each node's mechanism and noise-encoder MLPs.
+    latent_dim : int, default=2
+        Dimension of each node's exogenous latent noise ``u_i``.
+    max_bins : int, default=32
+        About how many quantile bins a numeric column is modelled with.
+    validation_fraction : float, default=0.1
+        Share of rows held out for early stopping (none below 20 rows).
+    patience : int, default=4
+        Epochs without validation improvement before training stops.
+    unmentioned : {"children", "roots"}, default="children"
+        What happens to data columns the graph does not mention.  ``"children"``:
+        each becomes a child of every column the graph mentions and of the
+        unmentioned columns before it (it may depend on everything, but causes
+        nothing in the graph).  ``"roots"``: each joins the joint root block.
+        The edges added are part of :attr:`graph_`.
+    random_state : int, numpy Generator or None, default=None
+        Seeds fitting.  Sampling methods take their own ``random_state``.
+    verbose : int, default=0
+        ``>0`` shows a tqdm progress bar while fitting; nothing is printed otherwise.
+
+    Attributes
+    ----------
+    graph_ : CausalGraph
+        The causal graph the model uses, over all columns.
+    encoder_ : TabularEncoder
+        Encoding of the columns (classes, bins, dtypes).
+    module_ : torch.nn.Module
+        The fitted causal VAE (private; never needed by users).
+    history_ : list of dict
+        Training and validation loss per epoch.
+    removed_edges_ : tuple of (str, str)
+        Edges removed at generation time (empty unless made by :meth:`debias`).
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from debiasgen import CCGMSynthesizer
+    >>> rng = np.random.default_rng(0)
+    >>> s = rng.integers(0, 2, 500)
+    >>> df = pd.DataFrame({"s": s, "y": s + rng.normal(size=500)})
+    >>> synth = CCGMSynthesizer(epochs=5, random_state=0).fit(df, graph=[("s", "y")])
+    >>> synth.sample(3, random_state=0).shape
+    (3, 2)
+    """
+
+    def __init__(self, *, epochs: int = 60, batch_size: int = 512, learning_rate: float = 2e-3,
+                 hidden_size: int = 64, latent_dim: int = 2, max_bins: int = 32,
+                 validation_fraction: float = 0.1, patience: int = 4,
+                 unmentioned: str = "children", random_state=None, verbose: int = 0):
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.hidden_size = hidden_size
+        self.latent_dim = latent_dim
+        self.max_bins = max_bins
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.unmentioned = unmentioned
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _validate_params(self) -> None:
+        for name, low in [("epochs", 1), ("batch_size", 1), ("hidden_size", 1),
+                          ("latent_dim", 1), ("max_bins", 2), ("patience", 1), ("verbose", 0)]:
+            _check_int(name, getattr(self, name), low)
+        lr = self.learning_rate
+        if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not lr > 0:
+            raise ValueError(f"learning_rate must be a positive number, got {lr!r}.")
+        vf = self.validation_fraction
+        if isinstance(vf, bool) or not isinstance(vf, numbers.Real) or not 0 <= vf < 0.5:
+            raise ValueError(f"validation_fraction must be in [0, 0.5), got {vf!r}.")
+        if self.unmentioned not in ("children", "roots"):
+            raise ValueError(
+                f"unmentioned must be 'children' or 'roots', got {self.unmentioned!r}."
+            )
+
+    # -- fitting ---------------------------------------------------------------
+    def fit(self, X: pd.DataFrame, y=None, graph=None) -> CCGMSynthesizer:
+        """Fit the causal model to ``X`` under ``graph``.
+
+        Parameters
+        ----------
+        X : DataFrame
+            Mixed columns: numbers, booleans, strings or categories; missing
+            values allowed anywhere.  Datetimes must be converted first.
+        y : None
+            Ignored; the target is one of ``X``'s columns.
+        graph : CausalGraph, list of (parent, child), networkx.DiGraph or adjacency DataFrame
+            The causal graph over (some of) ``X``'s column names.  Pass ``[]``
+            for a model with no causal edges (every column then follows the
+            ``unmentioned`` rule).
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        GraphError
+            The graph names columns ``X`` lacks, or has a cycle or a self-loop.
+        DataValidationError, TypeError
+            ``X`` is empty, holds infinities or unsupported dtypes.
+        """
+        import torch
+
+        from debiasgen.nn.model import CausalVAE
+        from debiasgen.nn.train import train
+
+        self._validate_params()
+        X = validate_frame(X)
+        if graph is None:
+            raise GraphError(
+                "fit needs a causal graph: pass graph=[(parent, child), ...] (or [] for no edges)."
+            )
+        graph = CausalGraph.coerce(graph)
+        graph.check_columns(X.columns)
+        columns = list(X.columns)
+        self.graph_ = _complete_graph(graph, columns, self.unmentioned)
+        self.encoder_ = TabularEncoder(max_bins=self.max_bins).fit(X)
+        codes, values = self.encoder_.encode(X)
+        generator = torch.Generator().manual_seed(_seed(self.random_state))
+        self.module_ = CausalVAE(
+            self.encoder_.layout_, self._model_parents(), self.hidden_size, self.latent_dim,
+            generator,
+        )
+        codes_t = torch.as_tensor(codes)
+        feats = self.module_.features(codes_t, torch.as_tensor(values))
+        self.history_ = train(
+            self.module_, feats, codes_t, epochs=self.epochs, batch_size=self.batch_size,
+            learning_rate=self.learning_rate, validation_fraction=self.validation_fraction,
+            patience=self.patience, generator=generator, verbose=self.verbose,
+        )
+        self.n_features_in_ = len(columns)
+        self.feature_names_in_ = np.asarray(columns, dtype=object)
+        self.removed_edges_ = ()
+        self._removal = None
+        return self
+
+    def _model_parents(self) -> list[list[int]]:
+        index = {c: j for j, c in enumerate(self.graph_.nodes)}
+        roots = [index[r] for r in self.graph_.roots]
+        parents = [[index[p] for p in self.graph_.parents(c)] for c in self.graph_.nodes]
+        for k, r in enumerate(roots):  # the joint root block: each root sees earlier roots
+            parents[r] = roots[:k]
+        return parents
+
+    def _plan(self):
+        from debiasgen.nn.generate import Plan
+
+        index = {c: j for j, c in enumerate(self.graph_.nodes)}
+        levels = self.graph_.topological_levels()
+        return Plan(
+            tuple(index[r] for r in levels[0]),
+            tuple(tuple(index[c] for c in level) for level in levels[1:]),
+        )
+
+    # -- generation --------------------------------------------------------------
+    def _generate(self, n, random_state, hooks=None) -> pd.DataFrame:
+        import torch
+
+        from debiasgen.nn.generate import generate
+
+        check_is_fitted(self, "module_")
+        _check_int("n", n, 1)
+        generator = torch.Generator().manual_seed(_seed(random_state))
+        codes, values = generate(
+            self.module_, self._plan(), int(n), generator, hooks=hooks, removal=self._removal
+        )
+        return self.encoder_.decode(codes.numpy(), values.numpy())
+
+    def sample(self, n: int, random_state=None) -> pd.DataFrame:
+        """Draw ``n`` rows from the model (with its removed edges, if de-biased).
+
+        Returns
+        -------
+        DataFrame
+            The training columns, in order, with their dtypes; categorical values
+            only from training and numbers drawn from the training values.
+        """
+        return self._generate(n, random_state)
+
+    def intervene(self, interventions: Mapping[str, Any], n: int, random_state=None) -> pd.DataFrame:
+        """Draw ``n`` rows under ``do(column = value)`` for each item of ``interventions``.
+
+        A value sets the column; a callable is a soft intervention applied to the
+        column's pre-intervention values (a 1-d numpy array of the column's own
+        values, e.g. ``lambda age: age + 5``) and must return an array-like of the
+        same length or a scalar.  The intervened columns' mechanisms are
+        skipped, their descendants regenerated, and every other column keeps its
+        distribution.
+
+        Raises
+        ------
+        DataValidationError
+            An unknown column, or a value the column cannot take (a category not
+            seen in training, a non-integer for an integer column).
+        """
+        check_is_fitted(self, "module_")
+        hooks = self._hooks(interventions)
+        return self._generate(n, random_state, hooks)
+
+    def _hooks(self, interventions) -> dict[int, Callable]:
+        if not isinstance(interventions, Mapping) or not interventions:
+            raise TypeError(
+                "interventions must be a non-empty dict {column: value or callable}, "
+                f"got {interventions!r}."
+            )
+        index = {c: j for j, c in enumerate(self.graph_.nodes)}
+        hooks = {}
+        for column, value in interventions.items():
+            if column not in index:
+                raise DataValidationError(
+                    f"cannot intervene on {column!r}: not a column of the fitted data "
+                    f"({list(index)!r})."
+                )
+            spec = self.encoder_.layout_[index[column]]
+            hooks[index[column]] = (
+                self._soft_hook(spec, value) if callable(value) else self._hard_hook(spec, value)
+            )
+        return hooks
+
+    def _encode_values(self, spec, values):
+        import torch
+
+        if np.ndim(values) == 0 and pd.isna(values):
+            raise DataValidationError(
+                f"cannot set column {spec.name!r} to a missing value; give a value."
+            )
+        codes, nums = self.encoder_.encode_column(spec, pd.Series(np.atleast_1d(values).tolist()))
+        return torch.as_tensor(codes), torch.as_tensor(nums)
+
+    def _hard_hook(self, spec, value):
+        if not np.ndim(value) == 0:
+            raise DataValidationError(
+                f"intervention on {spec.name!r} must be a single value or a callable, got {value!r}."
+            )
+        code, num = self._encode_values(spec, value)
+        return lambda codes, values: (code.expand_as(codes).clone(), num.expand_as(values).clone())
+
+    def _soft_hook(self, spec, func):
+        def hook(codes, values):
+            before = self._column_values(spec, codes.numpy(), values.numpy())
+            after = np.asarray(func(before), dtype=object if spec.kind == "categorical" else None)
+            if after.ndim == 0:
+                after = np.repeat(after[None], len(before))
+            if after.shape != before.shape:
+                raise DataValidationError(
+                    f"the callable for {spec.name!r} returned shape {after.shape}, "
+                    f"expected {before.shape} (one value per row)."
+                )
+            new_codes, new_values = self.encoder_.encode_column(spec, pd.Series(list(after)))
+            import torch
+
+            return torch.as_tensor(new_codes), torch.as_tensor(new_values)
+
+        return hook
+
+    @staticmethod
+    def _column_values(spec, codes, values) -> np.ndarray:
+        if spec.kind != "categorical":
+            return values.copy()
+        cats = np.array(list(spec.categories) + [np.nan], dtype=object)
+        return cats[np.where(codes == spec.missing_code, len(spec.categories), codes)]
+
+    # -- de-biasing --------------------------------------------------------------
+    def debias(self, remove_edges: Iterable[tuple[str, str]] | None = None,
+               reference: Mapping[str, Any] | None = None, *, sensitive: str | None = None,
+               target: str | None = None, criterion: str | None = None) -> CCGMSynthesizer:
+        """A new synthesizer that generates with causal edges removed (no refit).
+
+        When a child ``c`` of a removed edge ``(p, c)`` is generated, its mechanism
+        is fed an independent draw of ``p`` (several cut parents of one row come
+        jointly from the same independent row), or ``reference[p]`` when given.
+        ``c``, and what follows from it, then no longer depends on ``p`` along
+        that edge, while every mechanism stays in its training distribution.
+
+        Presets (give ``sensitive``, ``target`` and ``criterion`` instead of
+        ``remove_edges``):
+
+        * ``"ftu"``: removes the direct edge ``sensitive -> target``;
+        * ``"dp"``: removes every edge into ``target`` from ``sensitive`` or its
+          descendants, and draws ``sensitive`` independently of the other roots
+          (its association with them would otherwise reach the target).  The cut
+          parents are the row's own mediators recomputed, with the row's own
+          noise, under the sensitive value the row was drawn with, which is
+          independent of the value it is output with (see
+          :mod:`debiasgen.nn.generate`); the target is then independent of the
+          sensitive attribute, and the mediators keep their own distributions.
+          The sensitive attribute must be a root of the graph.
+
+        Returns
+        -------
+        CCGMSynthesizer
+            A copy sharing the fitted weights; ``self`` is unchanged.  Its
+            ``removed_edges_`` lists what was removed.
+
+        Raises
+        ------
+        GraphError
+            An edge that is not in :attr:`graph_`, or a preset with nothing to remove.
+        """
+        check_is_fitted(self, "module_")
+        if self._removal is not None:
+            raise GraphError(
+                "this synthesizer is already de-biased; call debias() on the original "
+                "synthesizer with all edges to remove at once."
+            )
+        decoupled = ()
+        if criterion is not None:
+            if remove_edges is not None:
+                raise ValueError("give either remove_edges or a criterion preset, not both.")
+            edges, decoupled = self._preset_edges(sensitive, target, criterion)
+        else:
+            if sensitive is not None or target is not None:
+                raise ValueError("sensitive and target are used with criterion='ftu' or 'dp'.")
+            if remove_edges is None:
+                raise ValueError("give remove_edges=[(parent, child), ...] or a criterion preset.")
+            edges = self._check_edges(remove_edges)
+        reference = dict(reference or {})
+        cut_parents = {p for p, _ in edges}
+        for p in reference:
+            if p not in cut_parents:
+                raise ValueError(
+                    f"reference names {p!r}, which is not the parent of a removed edge "
+                    f"({sorted(cut_parents)!r})."
+                )
+        new = copy.copy(self)
+        new.removed_edges_ = tuple(edges)
+        new.reference_ = reference
+        new.decoupled_ = decoupled
+        new._removal = new._build_removal()
+        return new
+
+    def _check_edges(self, remove_edges) -> list[tuple[str, str]]:
+        edges = []
+        for item in remove_edges:
+            if not (isinstance(item, (tuple, list)) and len(item) == 2):
+                raise TypeError(f"each edge must be a (parent, child) pair, got {item!r}.")
+            p, c = item
+            if p not in self.graph_ or c not in self.graph_ or not self.graph_.has_edge(p, c):
+                known = list(self.graph_.parents(c)) if c in self.graph_ else None
+                raise GraphError(
+                    f"cannot remove {p!r} -> {c!r}: it is not an edge of the model's graph"
+                    + (f"; {c!r} has parents {known!r}." if known is not None else ".")
+                )
+            edges.append((p, c))
+        if not edges:
+            raise ValueError("remove_edges is empty; name at least one (parent, child) edge.")
+        return edges
+
+    def _preset_edges(self, sensitive, target, criterion):
+        if criterion not in _CRITERIA:
+            raise ValueError(f"criterion must be one of {_CRITERIA!r}, got {criterion!r}.")
+        for name, value in [("sensitive", sensitive), ("target", target)]:
+            if value not in self.graph_:
+                raise ValueError(
+                    f"{name}={value!r} is not a column of the fitted data "
+                    f"({list(self.graph_.nodes)!r})."
+                )
+        edges = list(self.graph_.fairness_edges(sensitive, target, criterion))
+        if not edges:
+            raise GraphError(
+                f"criterion {criterion!r} removes nothing: the graph has no path "
+                f"{sensitive!r} -> ... -> {target!r} ending in an edge into {target!r}."
+            )
+        if criterion == "dp":
+            if sensitive not in self.graph_.roots:
+                raise GraphError(
+                    f"criterion 'dp' needs {sensitive!r} to be a root of the graph; it has "
+                    f"parents {list(self.graph_.parents(sensitive))!r}."
+                )
+            return edges, (sensitive,)
+        return edges, ()
+
+    def _build_removal(self):
+        import torch
+
+        from debiasgen.nn.generate import EdgeRemoval
+
+        index = {c: j for j, c in enumerate(self.graph_.nodes)}
+        owner = self.module_.input_owner
+        shadow = torch.zeros(owner.shape, dtype=torch.bool)
+        ref = torch.zeros(owner.shape, dtype=torch.bool)
+        for p, c in self.removed_edges_:
+            target = ref if p in self.reference_ else shadow
+            target[index[c]] |= owner[index[c]] == index[p]
+        codes = torch.zeros(1, len(index), dtype=torch.long)
+        values = torch.zeros(1, len(index), dtype=torch.float64)
+        for p, value in self.reference_.items():
+            spec = self.encoder_.layout_[index[p]]
+            codes[0, index[p]], values[0, index[p]] = (t[0] for t in self._encode_values(spec, value))
+        for j, spec in enumerate(self.encoder_.layout_):
+            if spec.name not in self.reference_ and spec.kind == "numeric" and len(spec.values):
+                values[0, j] = float(spec.values[0])
+        return EdgeRemoval(
+            shadow_mask=shadow[:, None, :], reference_mask=ref[:, None, :],
+            reference_features=self.module_.features(codes, values),
+            decoupled=tuple(index[r] for r in self.decoupled_),
+            shadow="row" if self.decoupled_ else "independent",
+        )
+
+    # -- persistence -------------------------------------------------------------
+    def save(self, path: str | Path) -> None:
+        """Save weights and JSON metadata to one file (loaded by :meth:`load`)."""
+        import torch
+
+        check_is_fitted(self, "module_")
+        enc_meta, arrays = self.encoder_.to_state()
+        meta = {
+            "params": self.get_params(),
+            "graph": self.graph_.to_dict(),
+            "encoder": enc_meta,
+            "history": self.history_,
+            "removal": None if self._removal is None else {
+                "edges": [list(e) for e in self.removed_edges_],
+                "reference": self.reference_,
+                "sensitive": list(self.decoupled_),
+            },
+        }
+        meta["params"]["random_state"] = _json_random_state(self.random_state)
+        torch.save({
+            "format": _FORMAT, "version": _FORMAT_VERSION, "meta": json.dumps(meta),
+            "state": self.module_.state_dict(),
+            "arrays": {k: torch.as_tensor(v) for k, v in arrays.items()},
+        }, Path(path))
+
+    @classmethod
+    def load(cls, path: str | Path) -> CCGMSynthesizer:
+        """Load a synthesizer written by :meth:`save` (no arbitrary unpickling)."""
+        import torch
+
+        from debiasgen.nn.model import CausalVAE
+
+        blob = torch.load(Path(path), weights_only=True)
+        if not isinstance(blob, dict) or blob.get("format") != _FORMAT:
+            raise ValueError(f"{path} is not a debiasgen model file.")
+        meta = json.loads(blob["meta"])
+        self = cls(**meta["params"])
+        self.graph_ = CausalGraph.from_dict(meta["graph"])
+        arrays = {k: v.numpy() for k, v in blob["arrays"].items()}
+        self.encoder_ = TabularEncoder.from_state(meta["encoder"], arrays)
+        self.module_ = CausalVAE(
+            self.encoder_.layout_, self._model_parents(), self.hidden_size, self.latent_dim,
+            torch.Generator().manual_seed(0),
+        )
+        self.module_.load_state_dict(blob["state"])
+        self.module_.eval()
+        self.history_ = meta["history"]
+        self.n_features_in_ = len(self.graph_.nodes)
+        self.feature_names_in_ = np.asarray(self.graph_.nodes, dtype=object)
+        self.removed_edges_, self._removal = (), None
+        if meta["removal"] is not None:
+            r = meta["removal"]
+            self.removed_edges_ = tuple(tuple(e) for e in r["edges"])
+            self.reference_ = r["reference"]
+            self.decoupled_ = tuple(r["sensitive"])
+            self._removal = self._build_removal()
+        return self
+
+
+def _json_random_state(random_state):
+    if random_state is None or isinstance(random_state, numbers.Integral):
+        return None if random_state is None else int(random_state)
+    return None  # generators cannot be saved; the fitted weights are what matter
