@@ -133,8 +133,6 @@ class CausalGraph:
         set_(self, "_graph", graph)
         set_(self, "_order", tuple(nx.lexicographical_topological_sort(graph, key=index.get)))
 
-    # --- alternative constructors ------------------------------------------------------
-
     @classmethod
     def from_networkx(cls, graph: nx.DiGraph) -> CausalGraph:
         """Build from a networkx ``DiGraph`` (its node order is kept; attributes are dropped).
@@ -150,27 +148,17 @@ class CausalGraph:
 
     @classmethod
     def from_adjacency(cls, frame: pd.DataFrame) -> CausalGraph:
-        """Build from an adjacency DataFrame.
+        """Build from an adjacency DataFrame: index = parents, columns = children.
 
-        Parameters
-        ----------
-        frame : pandas.DataFrame
-            Index = parents, columns = children, with the same labels in both;
-            a nonzero or ``True`` entry is an edge. Node order is the index order.
-
-        Raises
-        ------
-        GraphError
-            Index and columns differ or repeat a label, a column is not
-            numeric or boolean, or an entry is missing.
+        Index and columns hold the same labels (``GraphError`` otherwise); a
+        nonzero or ``True`` entry is an edge; node order is the index order.
         """
         if not isinstance(frame, pd.DataFrame):
             raise TypeError(f"from_adjacency needs a pandas DataFrame; got {type(frame).__name__}.")
         rows, cols = list(frame.index), list(frame.columns)
-        for what, labels in (("index", rows), ("columns", cols)):
-            dups = _duplicates(labels)
-            if dups:
-                raise GraphError(f"the adjacency frame's {what} repeats {dups!r}.")
+        dups = _duplicates(rows) or _duplicates(cols)
+        if dups:
+            raise GraphError(f"the adjacency frame repeats the labels {dups!r}; list each once.")
         if set(rows) != set(cols):
             only_rows = [r for r in rows if r not in set(cols)]
             only_cols = [c for c in cols if c not in set(rows)]
@@ -215,12 +203,8 @@ class CausalGraph:
         ----------
         obj : CausalGraph, networkx.DiGraph, pandas.DataFrame or iterable of pairs
             A graph (returned as is), a directed networkx graph, an adjacency
-            frame (see :meth:`from_adjacency`) or ``(parent, child)`` edges.
-
-        Raises
-        ------
-        TypeError
-            ``obj`` is none of the accepted kinds.
+            frame (see :meth:`from_adjacency`) or ``(parent, child)`` edges;
+            anything else raises ``TypeError``.
         """
         if isinstance(obj, CausalGraph):
             return obj
@@ -235,8 +219,6 @@ class CausalGraph:
                 f"DataFrame or an iterable of (parent, child) pairs; got {obj!r}{hint}."
             )
         return cls(obj)
-
-    # --- immutability, comparison ------------------------------------------------------
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(
@@ -269,8 +251,6 @@ class CausalGraph:
             return node in self._index
         except TypeError:  # unhashable: certainly not a node
             return False
-
-    # --- structure ---------------------------------------------------------------------
 
     @property
     def nodes(self) -> tuple[str, ...]:
@@ -325,22 +305,16 @@ class CausalGraph:
         return self._order
 
     def topological_levels(self) -> list[tuple[str, ...]]:
-        """Nodes grouped by the length of their longest path from a root.
+        """Nodes grouped by the length (in edges) of their longest path from a root.
 
-        Returns
-        -------
-        list of tuple of str
-            Level 0 holds the roots; level ``k`` the nodes whose longest path
-            from a root has ``k`` edges. Each level is in node order, and every
-            parent is in an earlier level than its children.
+        Level 0 holds the roots; each level is in node order, and every parent
+        is in an earlier level than its children.
         """
         depth: dict[str, int] = {}
         for node in self._order:
             depth[node] = 1 + max((depth[p] for p in self._graph.predecessors(node)), default=-1)
         n_levels = max(depth.values(), default=-1) + 1
         return [tuple(n for n in self._nodes if depth[n] == k) for k in range(n_levels)]
-
-    # --- conversion --------------------------------------------------------------------
 
     def to_networkx(self) -> nx.DiGraph:
         """A new networkx ``DiGraph`` (nodes in node order); changing it leaves this graph alone."""
@@ -362,16 +336,8 @@ class CausalGraph:
         """A JSON-friendly ``{"nodes": [...], "edges": [[parent, child], ...]}``."""
         return {"nodes": list(self._nodes), "edges": [[p, c] for p, c in self._edges]}
 
-    # --- derived graphs ----------------------------------------------------------------
-
     def remove_edges(self, edges: Iterable[tuple[str, str]]) -> CausalGraph:
-        """A new graph with the same nodes and without ``edges``.
-
-        Raises
-        ------
-        GraphError
-            An edge to remove is not an edge of this graph.
-        """
+        """A new graph with the same nodes and without ``edges`` (each must be an edge)."""
         _check_iterable(edges, "edges")
         drop = set()
         for item in edges:
@@ -392,14 +358,7 @@ class CausalGraph:
         return CausalGraph(self._edges, nodes=nodes)
 
     def check_columns(self, columns: Iterable[str]) -> None:
-        """Check that every node is one of ``columns``.
-
-        Raises
-        ------
-        GraphError
-            The graph names nodes that are not in ``columns``; the message lists
-            them and the available columns.
-        """
+        """Raise ``GraphError`` listing the nodes that are not in ``columns``, if any."""
         available = list(columns)
         present = set(available)
         missing = [n for n in self._nodes if n not in present]
@@ -426,7 +385,7 @@ class CausalGraph:
         Returns
         -------
         tuple of (str, str)
-            Possibly empty.
+            The edges to remove; possibly empty.
 
         Raises
         ------
@@ -440,9 +399,7 @@ class CausalGraph:
         self._check_node(sensitive)
         self._check_node(target)
         if sensitive == target:
-            raise GraphError(
-                f"sensitive and target are both {sensitive!r}; name two different nodes."
-            )
+            raise GraphError(f"sensitive and target are both {sensitive!r}; name two nodes.")
         if criterion == "dp":
             upstream = {sensitive, *self.descendants(sensitive)}
             return tuple((p, target) for p in self.parents(target) if p in upstream)

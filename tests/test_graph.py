@@ -200,7 +200,7 @@ def test_from_adjacency_errors():
     with pytest.raises(GraphError, match=r"\['a', 'b'\] is missing"):
         CausalGraph.from_adjacency(missing)
     dup = pd.DataFrame(0, index=["a", "a"], columns=["a", "a"])
-    with pytest.raises(GraphError, match=r"repeats \['a'\]"):
+    with pytest.raises(GraphError, match=r"repeats the labels \['a'\]"):
         CausalGraph.from_adjacency(dup)
     loop = pd.DataFrame([[1, 0], [0, 0]], index=["a", "b"], columns=["a", "b"])
     with pytest.raises(GraphError, match=r"self-loop on 'a'"):
