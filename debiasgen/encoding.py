@@ -232,7 +232,8 @@ class TabularEncoder:
         missing_cols = [c for c in self.columns if c not in X.columns]
         if missing_cols:
             raise DataValidationError(
-                f"columns {missing_cols!r} are missing; the model was fitted on {list(self.columns)!r}."
+                f"columns {missing_cols!r} are missing; the model was fitted on "
+                f"{list(self.columns)!r}."
             )
         n = len(X)
         codes = np.empty((n, len(self.layout_)), dtype=np.int64)
@@ -291,7 +292,8 @@ class TabularEncoder:
         for j, spec in enumerate(self.layout_):
             if spec.kind == CATEGORICAL:
                 c = np.where(codes[:, j] == spec.missing_code, -1, codes[:, j])
-                cat = pd.Categorical.from_codes(c, categories=pd.Index(list(spec.categories), dtype=object))
+                cats = pd.Index(list(spec.categories), dtype=object)
+                cat = pd.Categorical.from_codes(c, categories=cats)
                 data[spec.name] = pd.Series(cat).astype(spec.dtype)
             else:
                 data[spec.name] = pd.Series(values[:, j]).astype(spec.dtype)
@@ -320,7 +322,8 @@ class TabularEncoder:
         for j, entry in enumerate(meta["columns"]):
             kw = {}
             if entry["kind"] == NUMERIC:
-                kw = {f: np.asarray(arrays[f"col{j}.{f}"]) for f in ("values", "cuts", "bin_start", "bin_end")}
+                fields = ("values", "cuts", "bin_start", "bin_end")
+                kw = {f: np.asarray(arrays[f"col{j}.{f}"]) for f in fields}
             layout.append(ColumnLayout(
                 entry["name"], entry["kind"], _dtype_from_json(entry["dtype"]), entry["n_classes"],
                 entry["has_missing"], tuple(entry["categories"]), **kw,

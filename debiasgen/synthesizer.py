@@ -41,7 +41,8 @@ def _seed(random_state) -> int:
     if isinstance(random_state, np.random.RandomState):
         return int(random_state.randint(2**31))
     raise TypeError(
-        f"random_state must be None, an int, a numpy Generator or RandomState; got {random_state!r}."
+        "random_state must be None, an int, a numpy Generator or RandomState; "
+        f"got {random_state!r}."
     )
 
 
@@ -256,7 +257,9 @@ class CCGMSynthesizer(BaseEstimator):
         """
         return self._generate(n, random_state)
 
-    def intervene(self, interventions: Mapping[str, Any], n: int, random_state=None) -> pd.DataFrame:
+    def intervene(
+        self, interventions: Mapping[str, Any], n: int, random_state=None
+    ) -> pd.DataFrame:
         """Draw ``n`` rows under ``do(column = value)`` for each item of ``interventions``.
 
         A value sets the column; a callable is a soft intervention applied to the
@@ -304,12 +307,14 @@ class CCGMSynthesizer(BaseEstimator):
                 f"cannot set column {spec.name!r} to a missing value; give a value."
             )
         codes, nums = self.encoder_.encode_column(spec, pd.Series(np.atleast_1d(values).tolist()))
+        codes, nums = codes.copy(), nums.copy()
         return torch.as_tensor(codes), torch.as_tensor(nums)
 
     def _hard_hook(self, spec, value):
         if not np.ndim(value) == 0:
             raise DataValidationError(
-                f"intervention on {spec.name!r} must be a single value or a callable, got {value!r}."
+                f"intervention on {spec.name!r} must be a single value or a callable, "
+                f"got {value!r}."
             )
         code, num = self._encode_values(spec, value)
         return lambda codes, values: (code.expand_as(codes).clone(), num.expand_as(values).clone())
@@ -465,7 +470,8 @@ class CCGMSynthesizer(BaseEstimator):
         values = torch.zeros(1, len(index), dtype=torch.float64)
         for p, value in self.reference_.items():
             spec = self.encoder_.layout_[index[p]]
-            codes[0, index[p]], values[0, index[p]] = (t[0] for t in self._encode_values(spec, value))
+            code, num = self._encode_values(spec, value)
+            codes[0, index[p]], values[0, index[p]] = code[0], num[0]
         for j, spec in enumerate(self.encoder_.layout_):
             if spec.name not in self.reference_ and spec.kind == "numeric" and len(spec.values):
                 values[0, j] = float(spec.values[0])

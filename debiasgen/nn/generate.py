@@ -72,7 +72,7 @@ class Noise:
         shape = (model.n_nodes, n)
         return cls(
             torch.randn(*shape, model.latent_dim, generator=generator),
-            torch.rand(*shape, generator=generator, dtype=torch.float64),
+            torch.rand(*shape, generator=generator),
             torch.rand(*shape, generator=generator, dtype=torch.float64),
         )
 
@@ -102,7 +102,7 @@ class Batch:
 
 def sample_classes(logits: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
     """Inverse-CDF class choice: ``logits [k, batch, classes]``, ``e [k, batch]``."""
-    cdf = torch.softmax(logits.double(), dim=2).cumsum(dim=2)
+    cdf = torch.softmax(logits, dim=2).cumsum(dim=2)
     codes = (cdf < e[..., None]).sum(dim=2)
     return torch.minimum(codes, torch.tensor(logits.shape[2] - 1))
 
@@ -147,7 +147,7 @@ def run_pass(model, plan, noise, *, hooks=None, removal=None, shadow=None, overr
 
 @torch.no_grad()
 def generate(model, plan, n: int, generator: torch.Generator, *, hooks=None, removal=None,
-             chunk_size: int = 65536) -> tuple[torch.Tensor, torch.Tensor]:
+             chunk_size: int = 16384) -> tuple[torch.Tensor, torch.Tensor]:
     """Generate ``n`` rows; returns ``(codes, values)``."""
     model.eval()
     codes, values = [], []

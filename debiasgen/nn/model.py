@@ -146,7 +146,8 @@ class CausalVAE(nn.Module):
     def gather_inputs(self, feats: torch.Tensor, nodes: torch.Tensor) -> torch.Tensor:
         """Parent features of ``nodes``: ``[len(nodes), batch, n_inputs]``."""
         idx = self.parent_index[nodes]
-        return feats[:, idx.reshape(-1)].reshape(feats.shape[0], len(nodes), -1).transpose(0, 1)
+        flat = feats.index_select(1, idx.reshape(-1))
+        return flat.reshape(feats.shape[0], len(nodes), -1).transpose(0, 1)
 
     # -- mechanisms ----------------------------------------------------------
     def logits(self, inputs: torch.Tensor, u: torch.Tensor, nodes: torch.Tensor) -> torch.Tensor:

@@ -45,7 +45,7 @@ def train(model, feats, codes, *, epochs: int, batch_size: int, learning_rate: f
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            total += float(loss) * len(idx)
+            total += float(loss.detach()) * len(idx)
         record = {"epoch": epoch + 1, "train_loss": total / len(train_idx)}
         if n_val:
             model.eval()
