@@ -333,7 +333,7 @@ class CCGMSynthesizer(BaseEstimator):
             new_codes, new_values = self.encoder_.encode_column(spec, pd.Series(list(after)))
             import torch
 
-            return torch.as_tensor(new_codes), torch.as_tensor(new_values)
+            return torch.tensor(new_codes), torch.tensor(new_values)
 
         return hook
 
