@@ -33,6 +33,7 @@ __all__ = ["ColumnLayout", "TabularEncoder", "validate_frame"]
 
 CATEGORICAL = "categorical"
 NUMERIC = "numeric"
+_MAX_EXACT_INT = 2**53  # integers up to this size are exact in float64
 
 
 @dataclass(frozen=True, eq=False)
@@ -107,8 +108,8 @@ def validate_frame(X) -> pd.DataFrame:
         ``X`` is not a DataFrame, a column name is not a string, or a column has
         an unsupported dtype (datetimes, timedeltas, complex numbers, intervals).
     DataValidationError
-        ``X`` is empty, has duplicate column names, or a numeric column holds
-        infinities.
+        ``X`` is empty, has duplicate column names, a numeric column holds
+        infinities, or an integer column holds values beyond ``2**53``.
     """
     if not isinstance(X, pd.DataFrame):
         raise TypeError(
@@ -143,6 +144,13 @@ def validate_frame(X) -> pd.DataFrame:
                 f"column {name!r} contains infinite values; replace them with finite numbers "
                 "or with NaN (missing) first."
             )
+        if pd.api.types.is_integer_dtype(dtype):
+            ints = X[name].dropna()
+            if ((ints > _MAX_EXACT_INT) | (ints < -_MAX_EXACT_INT)).any():
+                raise DataValidationError(
+                    f"column {name!r} holds integers beyond 2**53, which are modelled as float64 "
+                    "and would not be reproduced exactly; convert it to float or to strings first."
+                )
     return X
 
 
@@ -252,8 +260,8 @@ class TabularEncoder:
                 f"column {spec.name!r} has missing values, but had none in training."
             )
         if spec.kind == CATEGORICAL:
-            codes = pd.Categorical(col.astype(object), categories=list(spec.categories)).codes
-            codes = codes.astype(np.int64)
+            known = pd.Index(list(spec.categories), dtype=object)
+            codes = known.get_indexer(col.astype(object)).astype(np.int64)  # -1: unknown/NA
             unknown = (codes < 0) & ~missing
             if unknown.any():
                 bad = pd.unique(col[unknown])[:5].tolist()
@@ -263,14 +271,19 @@ class TabularEncoder:
                 )
             codes[missing] = spec.missing_code
             return codes, np.full(len(col), np.nan)
-        try:
-            values = col.to_numpy(dtype="float64", na_value=np.nan)
+        try:  # a copy: the caller may write to it (a view of ``col`` can be read-only)
+            values = col.to_numpy(dtype="float64", na_value=np.nan, copy=True)
         except (TypeError, ValueError) as exc:
             raise DataValidationError(
                 f"column {spec.name!r} is numeric; got values that are not numbers ({exc})."
             ) from None
         if np.isinf(values).any():
             raise DataValidationError(f"column {spec.name!r}: infinite values are not allowed.")
+        if len(spec.values) == 0 and not missing.all():
+            raise DataValidationError(
+                f"column {spec.name!r} had only missing values in training; it cannot take "
+                "a number."
+            )
         if pd.api.types.is_integer_dtype(spec.dtype):
             frac = values[~missing] % 1
             if (frac != 0).any():

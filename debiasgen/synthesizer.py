@@ -14,7 +14,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from debiasgen.encoding import TabularEncoder, validate_frame
+from debiasgen.encoding import TabularEncoder, _scalar_to_json, validate_frame
 from debiasgen.exceptions import DataValidationError, GraphError
 from debiasgen.graph import CausalGraph
 
@@ -77,11 +77,11 @@ class CCGMSynthesizer(BaseEstimator):
         Width of each node's mechanism and noise-encoder MLPs.
     latent_dim : int, default=2
         Dimension of each node's exogenous latent noise ``u_i``.
-    max_bins : int, default=32
+    max_bins : int, default=64
         About how many quantile bins a numeric column is modelled with.
     validation_fraction : float, default=0.1
         Share of rows held out for early stopping (none below 20 rows).
-    patience : int, default=4
+    patience : int, default=6
         Epochs without validation improvement before training stops.
     unmentioned : {"children", "roots"}, default="children"
         What happens to data columns the graph does not mention.  ``"children"``:
@@ -122,8 +122,8 @@ class CCGMSynthesizer(BaseEstimator):
     """
 
     def __init__(self, *, epochs: int = 60, batch_size: int = 512, learning_rate: float = 2e-3,
-                 hidden_size: int = 64, latent_dim: int = 2, max_bins: int = 32,
-                 validation_fraction: float = 0.1, patience: int = 4,
+                 hidden_size: int = 64, latent_dim: int = 2, max_bins: int = 64,
+                 validation_fraction: float = 0.1, patience: int = 6,
                  unmentioned: str = "children", random_state=None, verbose: int = 0):
         self.epochs = epochs
         self.batch_size = batch_size
@@ -472,9 +472,6 @@ class CCGMSynthesizer(BaseEstimator):
             spec = self.encoder_.layout_[index[p]]
             code, num = self._encode_values(spec, value)
             codes[0, index[p]], values[0, index[p]] = code[0], num[0]
-        for j, spec in enumerate(self.encoder_.layout_):
-            if spec.name not in self.reference_ and spec.kind == "numeric" and len(spec.values):
-                values[0, j] = float(spec.values[0])
         return EdgeRemoval(
             shadow_mask=shadow[:, None, :], reference_mask=ref[:, None, :],
             reference_features=self.module_.features(codes, values),
@@ -496,7 +493,7 @@ class CCGMSynthesizer(BaseEstimator):
             "history": self.history_,
             "removal": None if self._removal is None else {
                 "edges": [list(e) for e in self.removed_edges_],
-                "reference": self.reference_,
+                "reference": {k: _scalar_to_json(v) for k, v in self.reference_.items()},
                 "sensitive": list(self.decoupled_),
             },
         }

@@ -45,11 +45,17 @@ class StackedMLP(nn.Module):
         )
 
     def forward(self, x: torch.Tensor, nodes: torch.Tensor | None = None) -> torch.Tensor:
-        """``x``: ``[len(nodes), batch, in]``; ``nodes`` selects MLPs (all if None)."""
+        """``x``: ``[len(nodes), batch, in]``; ``nodes`` selects MLPs (all if None).
+
+        ``x`` may be narrower than the first layer: only its leading input rows are
+        used (the trailing ones would multiply zero padding).
+        """
         last = len(self.weights) - 1
         for k, (w, b) in enumerate(zip(self.weights, self.biases)):
             if nodes is not None:
                 w, b = w[nodes], b[nodes]
+            if k == 0:
+                w = w[:, : x.shape[2]]
             x = torch.baddbmm(b, x, w)
             if k < last:
                 x = torch.nn.functional.silu(x)
@@ -86,6 +92,7 @@ class CausalVAE(nn.Module):
         rows = [[f for p in ps for f in range(offsets[p], offsets[p + 1])] for ps in parents]
         owners = [[p for p in ps for _ in range(widths[p])] for ps in parents]
         self.n_inputs = max([len(r) for r in rows] + [1])
+        self.register_buffer("input_width", torch.tensor([len(r) for r in rows]), persistent=False)
         pad = self.n_inputs
         self.register_buffer(
             "parent_index",
@@ -151,7 +158,9 @@ class CausalVAE(nn.Module):
 
     # -- mechanisms ----------------------------------------------------------
     def logits(self, inputs: torch.Tensor, u: torch.Tensor, nodes: torch.Tensor) -> torch.Tensor:
-        out = self.decoder(torch.cat([inputs, u], dim=2), nodes)
+        # the latent comes first, so a step whose nodes have few parents can drop the padding
+        width = int(self.input_width[nodes].max())
+        out = self.decoder(torch.cat([u, inputs[..., :width]], dim=2), nodes)
         return out + self.class_penalty[nodes]
 
     def encode_noise(self, inputs, codes, nodes):
