@@ -279,6 +279,84 @@ class CCGMSynthesizer(BaseEstimator):
         hooks = self._hooks(interventions)
         return self._generate(n, random_state, hooks)
 
+    def counterfactual(self, X: pd.DataFrame, interventions: Mapping[str, Any] | None = None,
+                       random_state=None) -> pd.DataFrame:
+        """The rows of ``X`` had ``interventions`` been applied to them.
+
+        For each row, every node's exogenous noise is abducted from the row (the
+        noise encoder's posterior mean for the latent part; the position of the
+        observed value inside its class's conditional CDF interval for the rest),
+        the intervention is applied, and the descendants of the intervened columns
+        are regenerated with the row's own noise.  Every other column keeps its
+        observed value exactly.
+
+        A numeric node's counterfactual is a quantile (rank-preserving) transform:
+        it keeps the row's conditional rank, which is exact for mechanisms with
+        additive noise.  A categorical node's noise is not identified by one
+        observation: its position inside the observed category's probability
+        interval is drawn at random (seeded by ``random_state``), so where the
+        intervention changes that category's probability the answer is a draw,
+        not a certainty; an unchanged category keeps its value whenever its
+        probability does not fall.
+
+        On a de-biased synthesizer (see :meth:`debias`) the children of removed
+        edges and their descendants are regenerated too, reading the cut parents
+        from an independent row (``dp``: from this row's own counterfactual under
+        an independent draw of the sensitive attribute); ``interventions`` may then
+        be omitted to de-bias existing rows.
+
+        Returns
+        -------
+        DataFrame
+            Aligned with ``X``: same index, columns and dtypes.
+
+        Raises
+        ------
+        DataValidationError
+            ``X`` lacks fitted columns or has others, holds values unseen in
+            training, or an intervention is invalid (see :meth:`intervene`).
+        """
+        import torch
+
+        from debiasgen.nn.generate import counterfactual
+
+        check_is_fitted(self, "module_")
+        X = validate_frame(X)
+        extra = [c for c in X.columns if c not in self.graph_]
+        if extra:
+            raise DataValidationError(
+                f"X has columns {extra!r} the model was not fitted on; drop them first."
+            )
+        absent = [c for c in self.graph_.nodes if c not in X.columns]
+        if absent:
+            raise DataValidationError(
+                f"X lacks the fitted columns {absent!r}; counterfactuals need whole rows."
+            )
+        if not interventions and self._removal is None:
+            raise ValueError(
+                "counterfactual needs interventions={column: value or callable} "
+                "(they may be omitted only on a de-biased synthesizer)."
+            )
+        hooks = self._hooks(interventions) if interventions else {}
+        names = self.graph_.nodes
+        regen = {d for j in hooks for d in self.graph_.descendants(names[j])}
+        sensitive_regen = set()
+        if self._removal is not None:
+            for _, child in self.removed_edges_:
+                regen |= {child, *self.graph_.descendants(child)}
+            sensitive_regen = {d for r in self.decoupled_ for d in self.graph_.descendants(r)}
+        index = {c: j for j, c in enumerate(names)}
+        codes, values = self.encoder_.encode(X[list(names)])
+        generator = torch.Generator().manual_seed(_seed(random_state))
+        out_codes, out_values = counterfactual(
+            self.module_, self._plan(), torch.as_tensor(codes), torch.as_tensor(values),
+            generator, hooks=hooks, regen={index[c] for c in regen}, removal=self._removal,
+            sensitive_regen={index[c] for c in sensitive_regen},
+        )
+        out = self.encoder_.decode(out_codes.numpy(), out_values.numpy())[list(X.columns)]
+        out.index = X.index
+        return out.astype(X.dtypes.to_dict())
+
     def _hooks(self, interventions) -> dict[int, Callable]:
         if not isinstance(interventions, Mapping) or not interventions:
             raise TypeError(

@@ -24,8 +24,9 @@ Edge removal ``(p, c)`` feeds ``c``'s mechanism the features of ``p`` from a
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 
@@ -61,30 +62,33 @@ class EdgeRemoval:
 
 @dataclass
 class Noise:
-    """Pre-drawn exogenous noise of a batch: latent ``u`` and two uniforms per node."""
+    """Exogenous noise of a batch: latent ``u`` and a uniform ``e`` per node.
+
+    ``e`` picks the class by inverse CDF; its relative position inside the chosen
+    class's CDF interval then picks the training value inside a numeric bin, so a
+    numeric node is one continuous quantile transform of ``e`` (rank-preserving,
+    which is what makes counterfactuals of additive-noise mechanisms come out right).
+    """
 
     u: torch.Tensor  # [n_nodes, batch, latent_dim]
-    e: torch.Tensor  # [n_nodes, batch]: class choice (inverse CDF)
-    v: torch.Tensor  # [n_nodes, batch]: value choice inside a numeric bin
+    e: torch.Tensor  # [n_nodes, batch]
 
     @classmethod
     def draw(cls, model, n: int, generator: torch.Generator) -> Noise:
         shape = (model.n_nodes, n)
         return cls(
             torch.randn(*shape, model.latent_dim, generator=generator),
-            torch.rand(*shape, generator=generator),
             torch.rand(*shape, generator=generator, dtype=torch.float64),
         )
 
 
 @dataclass
 class Batch:
-    """Generated codes ``[batch, n_nodes]``, values and input features of one pass."""
+    """Codes ``[batch, n_nodes]``, numeric values and input features of one pass."""
 
     codes: torch.Tensor
     values: torch.Tensor
     feats: torch.Tensor
-    done: set = field(default_factory=set)
 
     @classmethod
     def empty(cls, model, n: int) -> Batch:
@@ -94,17 +98,39 @@ class Batch:
             torch.zeros(n, model.n_features + 1),
         )
 
+    @classmethod
+    def observed(cls, model, codes: torch.Tensor, values: torch.Tensor) -> Batch:
+        return cls(codes.clone(), values.clone(), model.features(codes, values))
+
     def set(self, model, j: int, codes: torch.Tensor, values: torch.Tensor) -> None:
         self.codes[:, j] = codes
         self.values[:, j] = values
         self.feats[:, model.feature_slices[j]] = model.column_features(j, codes, values)
 
 
-def sample_classes(logits: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
-    """Inverse-CDF class choice: ``logits [k, batch, classes]``, ``e [k, batch]``."""
-    cdf = torch.softmax(logits, dim=2).cumsum(dim=2)
-    codes = (cdf < e[..., None]).sum(dim=2)
-    return torch.minimum(codes, torch.tensor(logits.shape[2] - 1))
+def _cdf(logits: torch.Tensor):
+    probs = torch.softmax(logits, dim=2).double()
+    return probs, probs.cumsum(dim=2)
+
+
+def class_intervals(logits: torch.Tensor, codes: torch.Tensor, _cdfs=None):
+    """Lower CDF bound and probability of class ``codes``: each ``[k, batch]``."""
+    probs, cdf = _cdf(logits) if _cdfs is None else _cdfs
+    p = probs.gather(2, codes[..., None]).squeeze(2)
+    return cdf.gather(2, codes[..., None]).squeeze(2) - p, p
+
+
+def sample_classes(logits: torch.Tensor, e: torch.Tensor):
+    """Inverse-CDF class choice and the position of ``e`` inside the class interval.
+
+    ``logits [k, batch, classes]``, ``e [k, batch]``; returns ``(codes, w)`` with
+    ``w`` uniform on [0, 1) and independent of the class.
+    """
+    cdfs = _cdf(logits)
+    codes = (cdfs[1] < e[..., None]).sum(dim=2)
+    codes = torch.minimum(codes, torch.tensor(logits.shape[2] - 1))
+    lower, p = class_intervals(logits, codes, cdfs)
+    return codes, ((e - lower) / p.clamp_min(1e-300)).clamp(0.0, 1.0 - 1e-12)
 
 
 def _step(model, nodes, batch, noise, removal, shadow):
@@ -117,18 +143,25 @@ def _step(model, nodes, batch, noise, removal, shadow):
         ref = removal.reference_mask[idx]
         if ref.any():
             inputs = torch.where(ref, model.gather_inputs(removal.reference_features, idx), inputs)
-    codes = sample_classes(model.logits(inputs, noise.u[idx], idx), noise.e[idx])
+    codes, w = sample_classes(model.logits(inputs, noise.u[idx], idx), noise.e[idx])
     for k, j in enumerate(nodes):
-        batch.set(model, j, codes[k], model.class_values(j, codes[k], noise.v[j]))
+        batch.set(model, j, codes[k], model.class_values(j, codes[k], w[k]))
 
 
 def run_pass(model, plan, noise, *, hooks=None, removal=None, shadow=None, overrides=None,
-             roots_only=False) -> Batch:
-    """One generation pass over ``noise``; see the module docstring."""
+             roots_only=False, start: Batch | None = None, regen=None) -> Batch:
+    """One generation pass over ``noise``; see the module docstring.
+
+    With ``start`` (an observed batch) only the nodes in ``regen`` are generated;
+    every other node keeps its value from ``start`` (a counterfactual pass).
+    """
     hooks = hooks or {}
-    n = noise.e.shape[1]
-    batch = Batch.empty(model, n)
-    for r in plan.roots:
+    batch = Batch.empty(model, noise.e.shape[1]) if start is None else copy.deepcopy(start)
+
+    def active(nodes):
+        return tuple(j for j in nodes if regen is None or j in regen)
+
+    for r in active(plan.roots):
         _step(model, (r,), batch, noise, removal, shadow)
     for j, (codes, values) in (overrides or {}).items():
         batch.set(model, j, codes, values)
@@ -138,11 +171,33 @@ def run_pass(model, plan, noise, *, hooks=None, removal=None, shadow=None, overr
     if roots_only:
         return batch
     for level in plan.levels:
-        _step(model, level, batch, noise, removal, shadow)
+        if active(level):
+            _step(model, active(level), batch, noise, removal, shadow)
         for j in level:
             if j in hooks:
                 batch.set(model, j, *hooks[j](batch.codes[:, j], batch.values[:, j]))
     return batch
+
+
+@torch.no_grad()
+def abduct(model, observed: Batch, generator: torch.Generator) -> Noise:
+    """The exogenous noise of observed rows (abduction).
+
+    ``u`` is the noise encoder's posterior mean; ``e`` is placed inside the
+    observed class's CDF interval under that ``u``: for a numeric node at the
+    observed value's relative rank inside its bin (deterministic), for a
+    categorical node uniformly at random (the data do not say where).
+    """
+    nodes = torch.arange(model.n_nodes)
+    inputs = model.gather_inputs(observed.feats, nodes)
+    u, _ = model.encode_noise(inputs, observed.codes, nodes)
+    lower, p = class_intervals(model.logits(inputs, u, nodes), observed.codes.T)
+    w = torch.rand(lower.shape, generator=generator, dtype=torch.float64).clamp(1e-9, 1 - 1e-9)
+    for j in range(model.n_nodes):
+        rank = model.within_bin_rank(j, observed.codes[:, j], observed.values[:, j])
+        if rank is not None:
+            w[j] = torch.where(torch.isnan(rank), w[j], rank)
+    return Noise(u, lower + w * p)
 
 
 @torch.no_grad()
@@ -168,3 +223,43 @@ def generate(model, plan, n: int, generator: torch.Generator, *, hooks=None, rem
         codes.append(out.codes)
         values.append(out.values)
     return torch.cat(codes), torch.cat(values)
+
+
+@torch.no_grad()
+def counterfactual(model, plan, codes: torch.Tensor, values: torch.Tensor,
+                   generator: torch.Generator, *, hooks, regen, removal=None,
+                   sensitive_regen=(), chunk_size: int = 16384):
+    """Counterfactual rows: abduct each row's noise, apply ``hooks``, regenerate ``regen``.
+
+    Nodes outside ``regen`` keep their observed values.  With a ``removal``, the
+    children of removed edges read the cut parents from a shadow: an independent
+    row, or (``shadow="row"``) this row's own counterfactual under an independent
+    draw of the decoupled (sensitive) roots, regenerating ``sensitive_regen``.
+    """
+    model.eval()
+    out_codes, out_values = [], []
+    for start in range(0, codes.shape[0], chunk_size):
+        observed = Batch.observed(
+            model, codes[start:start + chunk_size], values[start:start + chunk_size]
+        )
+        m = observed.codes.shape[0]
+        noise = abduct(model, observed, generator)
+        shadow = None
+        if removal is not None and removal.needs_shadow:
+            fresh = Noise.draw(model, m, generator)
+            if removal.shadow == "row":
+                free = run_pass(model, plan, fresh, roots_only=True)
+                redraw = {r: _fixed(free.codes[:, r], free.values[:, r]) for r in removal.decoupled}
+                shadow = run_pass(model, plan, noise, hooks=redraw, start=observed,
+                                  regen=set(sensitive_regen))
+            else:
+                shadow = run_pass(model, plan, fresh)
+        batch = run_pass(model, plan, noise, hooks=hooks, removal=removal, shadow=shadow,
+                         start=observed, regen=set(regen))
+        out_codes.append(batch.codes)
+        out_values.append(batch.values)
+    return torch.cat(out_codes), torch.cat(out_values)
+
+
+def _fixed(codes: torch.Tensor, values: torch.Tensor) -> Hook:
+    return lambda _codes, _values: (codes, values)

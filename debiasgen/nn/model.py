@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 
 import torch
+from scipy.special import ndtri
 from torch import nn
 
 from debiasgen.encoding import NUMERIC, normal_scores
@@ -110,9 +111,21 @@ class CausalVAE(nn.Module):
         self.register_buffer(
             "class_penalty", class_mask.float()[:, None, :] * -1e9, persistent=False
         )
+        # Ordinal bias of numeric nodes: each bin's normal score, so two extra decoder
+        # outputs can place a discretised Gaussian (in score space) under the free logits.
+        scores = torch.zeros(self.n_nodes, self.max_classes)
+        for j, spec in enumerate(self.layout):
+            if spec.kind == NUMERIC and len(spec.bin_start):
+                mid = (spec.bin_start + spec.bin_end) / 2.0 / len(spec.values)
+                scores[j, : len(mid)] = torch.as_tensor(ndtri(mid), dtype=torch.float32)
+        self.register_buffer("bin_scores", scores[:, None, :], persistent=False)
         self.decoder = StackedMLP(
-            self.n_nodes, [self.n_inputs + latent_dim, hidden, hidden, self.max_classes], generator
+            self.n_nodes, [self.n_inputs + latent_dim, hidden, hidden, self.max_classes + 2],
+            generator,
         )
+        # A linear path to the shift, so a linear dependence extrapolates linearly
+        # beyond the data's support instead of flattening out.
+        self.linear_shift = StackedMLP(self.n_nodes, [self.n_inputs + latent_dim, 1], generator)
         self.noise_encoder = StackedMLP(
             self.n_nodes, [self.n_inputs + self.max_classes, hidden, 2 * latent_dim], generator
         )
@@ -160,8 +173,13 @@ class CausalVAE(nn.Module):
     def logits(self, inputs: torch.Tensor, u: torch.Tensor, nodes: torch.Tensor) -> torch.Tensor:
         # the latent comes first, so a step whose nodes have few parents can drop the padding
         width = int(self.input_width[nodes].max())
-        out = self.decoder(torch.cat([u, inputs[..., :width]], dim=2), nodes)
-        return out + self.class_penalty[nodes]
+        x = torch.cat([u, inputs[..., :width]], dim=2)
+        out = self.decoder(x, nodes)
+        k = self.max_classes
+        c = self.bin_scores[nodes]
+        shift = out[..., k:k + 1] + self.linear_shift(x, nodes)
+        precision = torch.nn.functional.softplus(out[..., k + 1:])
+        return out[..., :k] + shift * c - 0.5 * precision * c * c + self.class_penalty[nodes]
 
     def encode_noise(self, inputs, codes, nodes):
         """Posterior mean and log-variance of ``u`` for ``nodes`` given their values."""
@@ -181,21 +199,39 @@ class CausalVAE(nn.Module):
         return nll, kl
 
     # -- decoding a class to a value ----------------------------------------
-    def class_values(self, j: int, codes: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-        """Numeric value for class ``codes`` of column ``j`` (a training value drawn
-        from the bin by the uniform ``v``); NaN for missing and categorical columns."""
-        if j not in self._numeric_tables:
-            return torch.full(codes.shape, float("nan"), dtype=torch.float64)
-        t = self._numeric_tables[j]
+    def _bins(self, j: int, codes: torch.Tensor):
+        """Numeric table of column ``j`` and each row's bin ``[start, end)`` and
+        missingness; ``None`` for a categorical or all-missing column."""
+        t = self._numeric_tables.get(j)
+        if t is None or len(t["start"]) == 0:
+            return None
         missing = codes == t["missing"]
-        if len(t["start"]) == 0:
-            return torch.full(codes.shape, float("nan"), dtype=torch.float64)
         safe = torch.where(missing, torch.zeros_like(codes), codes)
-        start, end = t["start"][safe], t["end"][safe]
-        pick = start + ((end - start).double() * v).long()
-        pick = torch.minimum(pick, end - 1)
+        return t, missing, t["start"][safe], t["end"][safe]
+
+    def class_values(self, j: int, codes: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        """Numeric value for class ``codes`` of column ``j``: the training value at
+        relative position ``w`` in [0, 1) of the bin; NaN for missing and categorical."""
+        bins = self._bins(j, codes)
+        if bins is None:
+            return torch.full(codes.shape, float("nan"), dtype=torch.float64)
+        t, missing, start, end = bins
+        pick = torch.minimum(start + ((end - start).double() * w).long(), end - 1)
         out = t["values"][pick]
         return torch.where(missing, torch.full_like(out, float("nan")), out)
+
+    def within_bin_rank(self, j: int, codes: torch.Tensor, values: torch.Tensor):
+        """Relative position in (0, 1) of each value among its bin's training values
+        (NaN where missing); ``None`` for a categorical column.  Inverse of
+        :meth:`class_values`."""
+        bins = self._bins(j, codes)
+        if bins is None:
+            return None
+        t, missing, start, end = bins
+        x = torch.nan_to_num(values.double()).contiguous()
+        mid = torch.searchsorted(t["values"], x) + torch.searchsorted(t["values"], x, right=True)
+        rank = ((mid.double() / 2 - start) / (end - start)).clamp(1e-9, 1 - 1e-9)
+        return torch.where(missing, torch.full_like(rank, float("nan")), rank)
 
 
 def _interp(x: torch.Tensor, knots: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
