@@ -110,6 +110,7 @@ class Batch:
 
 def _cdf(logits: torch.Tensor):
     probs = torch.softmax(logits, dim=2).double()
+    probs = probs / probs.sum(dim=2, keepdim=True)  # the last cdf value is 1 in float64
     return probs, probs.cumsum(dim=2)
 
 
@@ -120,15 +121,16 @@ def class_intervals(logits: torch.Tensor, codes: torch.Tensor, _cdfs=None):
     return cdf.gather(2, codes[..., None]).squeeze(2) - p, p
 
 
-def sample_classes(logits: torch.Tensor, e: torch.Tensor):
+def sample_classes(logits: torch.Tensor, e: torch.Tensor, n_classes: torch.Tensor):
     """Inverse-CDF class choice and the position of ``e`` inside the class interval.
 
-    ``logits [k, batch, classes]``, ``e [k, batch]``; returns ``(codes, w)`` with
-    ``w`` uniform on [0, 1) and independent of the class.
+    ``logits [k, batch, classes]``, ``e [k, batch]``, ``n_classes [k]`` (the rest
+    is padding); returns ``(codes, w)`` with ``w`` uniform on [0, 1) and
+    independent of the class.
     """
     cdfs = _cdf(logits)
-    codes = (cdfs[1] < e[..., None]).sum(dim=2)
-    codes = torch.minimum(codes, torch.tensor(logits.shape[2] - 1))
+    codes = torch.searchsorted(cdfs[1], e[..., None]).squeeze(2)  # number of cdf values < e
+    codes = torch.minimum(codes, (n_classes - 1)[:, None])
     lower, p = class_intervals(logits, codes, cdfs)
     return codes, ((e - lower) / p.clamp_min(1e-300)).clamp(0.0, 1.0 - 1e-12)
 
@@ -143,7 +145,9 @@ def _step(model, nodes, batch, noise, removal, shadow):
         ref = removal.reference_mask[idx]
         if ref.any():
             inputs = torch.where(ref, model.gather_inputs(removal.reference_features, idx), inputs)
-    codes, w = sample_classes(model.logits(inputs, noise.u[idx], idx), noise.e[idx])
+    codes, w = sample_classes(
+        model.logits(inputs, noise.u[idx], idx), noise.e[idx], model.n_classes[idx]
+    )
     for k, j in enumerate(nodes):
         batch.set(model, j, codes[k], model.class_values(j, codes[k], w[k]))
 
@@ -202,7 +206,7 @@ def abduct(model, observed: Batch, generator: torch.Generator) -> Noise:
 
 @torch.no_grad()
 def generate(model, plan, n: int, generator: torch.Generator, *, hooks=None, removal=None,
-             chunk_size: int = 16384) -> tuple[torch.Tensor, torch.Tensor]:
+             chunk_size: int = 8192) -> tuple[torch.Tensor, torch.Tensor]:
     """Generate ``n`` rows; returns ``(codes, values)``."""
     model.eval()
     codes, values = [], []
@@ -228,7 +232,7 @@ def generate(model, plan, n: int, generator: torch.Generator, *, hooks=None, rem
 @torch.no_grad()
 def counterfactual(model, plan, codes: torch.Tensor, values: torch.Tensor,
                    generator: torch.Generator, *, hooks, regen, removal=None,
-                   sensitive_regen=(), chunk_size: int = 16384):
+                   sensitive_regen=(), chunk_size: int = 8192):
     """Counterfactual rows: abduct each row's noise, apply ``hooks``, regenerate ``regen``.
 
     Nodes outside ``regen`` keep their observed values.  With a ``removal``, the

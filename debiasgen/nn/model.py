@@ -119,6 +119,7 @@ class CausalVAE(nn.Module):
                 mid = (spec.bin_start + spec.bin_end) / 2.0 / len(spec.values)
                 scores[j, : len(mid)] = torch.as_tensor(ndtri(mid), dtype=torch.float32)
         self.register_buffer("bin_scores", scores[:, None, :], persistent=False)
+        self.register_buffer("half_square_scores", 0.5 * scores[:, None, :] ** 2, persistent=False)
         self.decoder = StackedMLP(
             self.n_nodes, [self.n_inputs + latent_dim, hidden, hidden, self.max_classes + 2],
             generator,
@@ -126,8 +127,10 @@ class CausalVAE(nn.Module):
         # A linear path to the shift, so a linear dependence extrapolates linearly
         # beyond the data's support instead of flattening out.
         self.linear_shift = StackedMLP(self.n_nodes, [self.n_inputs + latent_dim, 1], generator)
+        # The noise posterior is low-dimensional; a narrow encoder keeps training cheap.
         self.noise_encoder = StackedMLP(
-            self.n_nodes, [self.n_inputs + self.max_classes, hidden, 2 * latent_dim], generator
+            self.n_nodes, [self.n_inputs + self.max_classes, max(8, hidden // 4), 2 * latent_dim],
+            generator,
         )
         self._numeric_tables = {
             j: self._numeric_table(c) for j, c in enumerate(self.layout) if c.kind == NUMERIC
@@ -179,7 +182,9 @@ class CausalVAE(nn.Module):
         c = self.bin_scores[nodes]
         shift = out[..., k:k + 1] + self.linear_shift(x, nodes)
         precision = torch.nn.functional.softplus(out[..., k + 1:])
-        return out[..., :k] + shift * c - 0.5 * precision * c * c + self.class_penalty[nodes]
+        logits = out[..., :k] + self.class_penalty[nodes]
+        half_square = self.half_square_scores[nodes]
+        return logits.addcmul_(shift, c).addcmul_(precision, half_square, value=-1)
 
     def encode_noise(self, inputs, codes, nodes):
         """Posterior mean and log-variance of ``u`` for ``nodes`` given their values."""
