@@ -425,7 +425,8 @@ class CCGMSynthesizer(BaseEstimator):
     # -- de-biasing --------------------------------------------------------------
     def debias(self, remove_edges: Iterable[tuple[str, str]] | None = None,
                reference: Mapping[str, Any] | None = None, *, sensitive: str | None = None,
-               target: str | None = None, criterion: str | None = None) -> CCGMSynthesizer:
+               target: str | None = None, criterion: str | None = None,
+               noise_reuse: float | None = None) -> CCGMSynthesizer:
         """A new synthesizer that generates with causal edges removed (no refit).
 
         When a child ``c`` of a removed edge ``(p, c)`` is generated, its mechanism
@@ -447,6 +448,12 @@ class CCGMSynthesizer(BaseEstimator):
           :mod:`debiasgen.nn.generate`); the target is then independent of the
           sensitive attribute, and the mediators keep their own distributions.
           The sensitive attribute must be a root of the graph.
+
+        ``noise_reuse`` (``"dp"`` only, default 1) trades usefulness against
+        closeness to DECAF-style independent replacement: the share of the row's
+        own exogenous noise the shadow row keeps (a Gaussian-copula correlation);
+        0 makes the cut parents an independent row's.  The target stays
+        independent of the sensitive attribute at every value.
 
         Returns
         -------
@@ -476,6 +483,16 @@ class CCGMSynthesizer(BaseEstimator):
             if remove_edges is None:
                 raise ValueError("give remove_edges=[(parent, child), ...] or a criterion preset.")
             edges = self._check_edges(remove_edges)
+        if noise_reuse is None:
+            noise_reuse = 1.0 if decoupled else 0.0
+        elif not decoupled:
+            raise ValueError(
+                "noise_reuse applies to criterion='dp' only; explicit edges and 'ftu' always "
+                "replace the cut parents by an independent draw."
+            )
+        elif isinstance(noise_reuse, bool) or not isinstance(noise_reuse, numbers.Real) \
+                or not 0.0 <= noise_reuse <= 1.0:
+            raise ValueError(f"noise_reuse must be a number in [0, 1], got {noise_reuse!r}.")
         reference = dict(reference or {})
         cut_parents = {p for p, _ in edges}
         for p in reference:
@@ -488,6 +505,7 @@ class CCGMSynthesizer(BaseEstimator):
         new.removed_edges_ = tuple(edges)
         new.reference_ = reference
         new.decoupled_ = decoupled
+        new.noise_reuse_ = float(noise_reuse)
         new._removal = new._build_removal()
         return new
 
@@ -554,7 +572,7 @@ class CCGMSynthesizer(BaseEstimator):
             shadow_mask=shadow[:, None, :], reference_mask=ref[:, None, :],
             reference_features=self.module_.features(codes, values),
             decoupled=tuple(index[r] for r in self.decoupled_),
-            shadow="row" if self.decoupled_ else "independent",
+            noise_reuse=self.noise_reuse_,
         )
 
     # -- persistence -------------------------------------------------------------
@@ -573,6 +591,7 @@ class CCGMSynthesizer(BaseEstimator):
                 "edges": [list(e) for e in self.removed_edges_],
                 "reference": {k: _scalar_to_json(v) for k, v in self.reference_.items()},
                 "sensitive": list(self.decoupled_),
+                "noise_reuse": self.noise_reuse_,
             },
         }
         meta["params"]["random_state"] = _json_random_state(self.random_state)
@@ -612,6 +631,7 @@ class CCGMSynthesizer(BaseEstimator):
             self.removed_edges_ = tuple(tuple(e) for e in r["edges"])
             self.reference_ = r["reference"]
             self.decoupled_ = tuple(r["sensitive"])
+            self.noise_reuse_ = float(r["noise_reuse"])
             self._removal = self._build_removal()
         return self
 

@@ -196,3 +196,19 @@ def test_dp_preset_makes_target_independent_of_sensitive(fair):
     assert abs(m_gap - 1.0) < Z * m_spread * SE + 0.1  # the mediator keeps its own mechanism
     # the shadow row keeps the row's own causes: y still tracks its non-sensitive parent a
     assert out["y"].corr(out["a"]) > 0.3
+
+
+def test_dp_noise_reuse_trades_usefulness_not_independence(fair):
+    corr = {}
+    for reuse in (0.0, 0.5, 1.0):
+        dp = fair.debias(sensitive="s", target="y", criterion="dp", noise_reuse=reuse)
+        out = dp.sample(N_GEN, random_state=0)
+        gap, spread = _gap(out, "y")
+        assert abs(gap) < Z * spread * np.sqrt(2 / N_GEN), reuse
+        corr[reuse] = out["y"].corr(out["m"])
+    # the shadow mediator shares the row's noise: y tracks the row's own m more closely
+    assert corr[0.0] + 0.1 < corr[0.5] < corr[1.0]
+    with pytest.raises(ValueError, match="noise_reuse"):
+        fair.debias(remove_edges=[("s", "y")], noise_reuse=0.5)
+    with pytest.raises(ValueError, match=r"noise_reuse must be a number in \[0, 1\]"):
+        fair.debias(sensitive="s", target="y", criterion="dp", noise_reuse=1.5)

@@ -10,16 +10,18 @@ after the whole root block, so the other roots keep their own marginal
 Edge removal ``(p, c)`` feeds ``c``'s mechanism the features of ``p`` from a
 *shadow* pass instead of the row's own ``p`` (or a fixed reference value):
 
-* ``shadow="independent"``: the shadow is an independent draw of a whole row,
-  so ``c`` sees a value of ``p`` drawn from ``p``'s own distribution, and
-  several cut parents come jointly from the same independent row;
-* ``shadow="row"`` (with *decoupled* roots, the DP preset): the output row's
-  decoupled roots (the sensitive attribute) are replaced by an independent
-  draw, while the shadow is the same row with its original, jointly drawn roots
-  and **the same exogenous noise**.  The cut parents are then what this row's
-  mediators would be under a sensitive value independent of the output one, so
-  the target is independent of the output sensitive attribute while keeping
-  the row's other causes.
+* with no decoupled roots (explicit edges, ``ftu``), the shadow is an
+  independent draw of a whole row, so ``c`` sees a value of ``p`` drawn from
+  ``p``'s own distribution, and several cut parents come jointly from the same
+  independent row;
+* with *decoupled* roots (the DP preset), the output row's decoupled roots (the
+  sensitive attribute) are replaced by an independent draw, while the shadow is
+  the same row with its original, jointly drawn roots and the row's own
+  exogenous noise blended with fresh noise: ``noise_reuse`` = 1 keeps all of it
+  (the cut parents are then this row's mediators under a sensitive value
+  independent of the output one), 0 keeps none (an independent row).  Either
+  way the target is independent of the output sensitive attribute; reusing the
+  row's noise keeps more of the row's other causes.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ class EdgeRemoval:
     reference_mask: torch.Tensor
     reference_features: torch.Tensor
     decoupled: tuple[int, ...] = ()
-    shadow: str = "independent"
+    noise_reuse: float = 0.0
 
     @property
     def needs_shadow(self) -> bool:
@@ -72,6 +74,17 @@ class Noise:
 
     u: torch.Tensor  # [n_nodes, batch, latent_dim]
     e: torch.Tensor  # [n_nodes, batch]
+
+    def blend(self, other: Noise, reuse: float) -> Noise:
+        """Noise correlated ``reuse`` with ``self`` (Gaussian copula), else ``other``."""
+        if reuse >= 1.0:
+            return self
+        if reuse <= 0.0:
+            return other
+        keep, new = reuse, (1.0 - reuse**2) ** 0.5
+        normal = torch.distributions.Normal(0.0, 1.0)
+        mix = keep * torch.special.ndtri(self.e) + new * torch.special.ndtri(other.e)
+        return Noise(keep * self.u + new * other.u, normal.cdf(mix).clamp(0.0, 1.0 - 1e-12))
 
     @classmethod
     def draw(cls, model, n: int, generator: torch.Generator) -> Noise:
@@ -218,10 +231,8 @@ def generate(model, plan, n: int, generator: torch.Generator, *, hooks=None, rem
             free = run_pass(model, plan, Noise.draw(model, m, generator), roots_only=True)
             overrides = {r: (free.codes[:, r], free.values[:, r]) for r in removal.decoupled}
         if removal is not None and removal.needs_shadow:
-            if removal.shadow == "row":
-                shadow = run_pass(model, plan, noise)
-            else:
-                shadow = run_pass(model, plan, Noise.draw(model, m, generator))
+            fresh = Noise.draw(model, m, generator)
+            shadow = run_pass(model, plan, noise.blend(fresh, removal.noise_reuse))
         out = run_pass(model, plan, noise, hooks=hooks, removal=removal, shadow=shadow,
                        overrides=overrides)
         codes.append(out.codes)
@@ -237,8 +248,9 @@ def counterfactual(model, plan, codes: torch.Tensor, values: torch.Tensor,
 
     Nodes outside ``regen`` keep their observed values.  With a ``removal``, the
     children of removed edges read the cut parents from a shadow: an independent
-    row, or (``shadow="row"``) this row's own counterfactual under an independent
-    draw of the decoupled (sensitive) roots, regenerating ``sensitive_regen``.
+    row, or (decoupled roots) this row's own counterfactual under an independent
+    draw of the decoupled (sensitive) roots, regenerating ``sensitive_regen``
+    (everything, when only part of the row's noise is reused).
     """
     model.eval()
     out_codes, out_values = [], []
@@ -251,11 +263,13 @@ def counterfactual(model, plan, codes: torch.Tensor, values: torch.Tensor,
         shadow = None
         if removal is not None and removal.needs_shadow:
             fresh = Noise.draw(model, m, generator)
-            if removal.shadow == "row":
-                free = run_pass(model, plan, fresh, roots_only=True)
+            if removal.decoupled:
+                free = run_pass(model, plan, Noise.draw(model, m, generator), roots_only=True)
                 redraw = {r: _fixed(free.codes[:, r], free.values[:, r]) for r in removal.decoupled}
-                shadow = run_pass(model, plan, noise, hooks=redraw, start=observed,
-                                  regen=set(sensitive_regen))
+                whole = removal.noise_reuse < 1.0
+                shadow = run_pass(model, plan, noise.blend(fresh, removal.noise_reuse),
+                                  hooks=redraw, start=observed,
+                                  regen=None if whole else set(sensitive_regen))
             else:
                 shadow = run_pass(model, plan, fresh)
         batch = run_pass(model, plan, noise, hooks=hooks, removal=removal, shadow=shadow,
