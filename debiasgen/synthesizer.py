@@ -214,8 +214,13 @@ class CCGMSynthesizer(BaseEstimator):
         self._removal = None
         return self
 
+    @property
+    def _column_index(self) -> dict[str, int]:
+        """Column name -> node index in the model (the data's column order)."""
+        return {c: j for j, c in enumerate(self.graph_.nodes)}
+
     def _model_parents(self) -> list[list[int]]:
-        index = {c: j for j, c in enumerate(self.graph_.nodes)}
+        index = self._column_index
         roots = [index[r] for r in self.graph_.roots]
         parents = [[index[p] for p in self.graph_.parents(c)] for c in self.graph_.nodes]
         for k, r in enumerate(roots):  # the joint root block: each root sees earlier roots
@@ -225,7 +230,7 @@ class CCGMSynthesizer(BaseEstimator):
     def _plan(self):
         from debiasgen.nn.generate import Plan
 
-        index = {c: j for j, c in enumerate(self.graph_.nodes)}
+        index = self._column_index
         levels = self.graph_.topological_levels()
         return Plan(
             tuple(index[r] for r in levels[0]),
@@ -345,7 +350,7 @@ class CCGMSynthesizer(BaseEstimator):
             for _, child in self.removed_edges_:
                 regen |= {child, *self.graph_.descendants(child)}
             sensitive_regen = {d for r in self.decoupled_ for d in self.graph_.descendants(r)}
-        index = {c: j for j, c in enumerate(names)}
+        index = self._column_index
         codes, values = self.encoder_.encode(X[list(names)])
         generator = torch.Generator().manual_seed(_seed(random_state))
         out_codes, out_values = counterfactual(
@@ -363,7 +368,7 @@ class CCGMSynthesizer(BaseEstimator):
                 "interventions must be a non-empty dict {column: value or callable}, "
                 f"got {interventions!r}."
             )
-        index = {c: j for j, c in enumerate(self.graph_.nodes)}
+        index = self._column_index
         hooks = {}
         for column, value in interventions.items():
             if column not in index:
@@ -555,7 +560,7 @@ class CCGMSynthesizer(BaseEstimator):
 
         from debiasgen.nn.generate import EdgeRemoval
 
-        index = {c: j for j, c in enumerate(self.graph_.nodes)}
+        index = self._column_index
         owner = self.module_.input_owner
         shadow = torch.zeros(owner.shape, dtype=torch.bool)
         ref = torch.zeros(owner.shape, dtype=torch.bool)
