@@ -6,6 +6,8 @@ torch is imported only when a model is fitted or loaded.
 """
 
 from debiasgen.exceptions import CycleError, DataValidationError, GraphError, NotFittedError
+from debiasgen.fairness import FairnessReport, fairness_report
+from debiasgen.fidelity import FidelityReport, fidelity_report
 from debiasgen.graph import CausalGraph
 from debiasgen.synthesizer import CCGMSynthesizer
 
@@ -16,7 +18,11 @@ __all__ = [
     "CausalGraph",
     "CycleError",
     "DataValidationError",
+    "FairnessReport",
+    "FidelityReport",
     "GraphError",
     "NotFittedError",
     "__version__",
+    "fairness_report",
+    "fidelity_report",
 ]

@@ -451,3 +451,15 @@ def test_callable_sees_pre_intervention_values(synth):
     assert list(mapped["c"]) == [swap[x] for x in obs["c"]]
     assert mapped["c"].dtype == obs["c"].dtype
     pd.testing.assert_frame_equal(mapped[["s", "f", "i"]], obs[["s", "f", "i"]])
+
+
+def test_import_debiasgen_is_cheap():
+    # torch, fairlearn, causal-learn and matplotlib load only when used
+    import subprocess
+    import sys
+
+    heavy = ("torch", "fairlearn", "causallearn", "matplotlib")
+    code = f"import sys, debiasgen; print([m for m in {heavy!r} if m in sys.modules])"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == "[]"
