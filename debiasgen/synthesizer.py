@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import numbers
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,6 @@ __all__ = ["CCGMSynthesizer"]
 
 _FORMAT = "debiasgen-ccgm"
 _FORMAT_VERSION = 1
-_CRITERIA = ("ftu", "dp")
 
 
 def _check_int(name, value, low):
@@ -281,7 +280,9 @@ class CCGMSynthesizer(BaseEstimator):
             seen in training, a non-integer for an integer column).
         """
         check_is_fitted(self, "module_")
-        hooks = self._hooks(interventions)
+        from debiasgen.queries import make_hooks
+
+        hooks = make_hooks(self.encoder_, interventions)
         return self._generate(n, random_state, hooks)
 
     def counterfactual(self, X: pd.DataFrame, interventions: Mapping[str, Any] | None = None,
@@ -342,7 +343,9 @@ class CCGMSynthesizer(BaseEstimator):
                 "counterfactual needs interventions={column: value or callable} "
                 "(they may be omitted only on a de-biased synthesizer)."
             )
-        hooks = self._hooks(interventions) if interventions else {}
+        from debiasgen.queries import make_hooks
+
+        hooks = make_hooks(self.encoder_, interventions) if interventions else {}
         names = self.graph_.nodes
         regen = {d for j in hooks for d in self.graph_.descendants(names[j])}
         sensitive_regen = set()
@@ -361,71 +364,6 @@ class CCGMSynthesizer(BaseEstimator):
         out = self.encoder_.decode(out_codes.numpy(), out_values.numpy())[list(X.columns)]
         out.index = X.index
         return out.astype(X.dtypes.to_dict())
-
-    def _hooks(self, interventions) -> dict[int, Callable]:
-        if not isinstance(interventions, Mapping) or not interventions:
-            raise TypeError(
-                "interventions must be a non-empty dict {column: value or callable}, "
-                f"got {interventions!r}."
-            )
-        index = self._column_index
-        hooks = {}
-        for column, value in interventions.items():
-            if column not in index:
-                raise DataValidationError(
-                    f"cannot intervene on {column!r}: not a column of the fitted data "
-                    f"({list(index)!r})."
-                )
-            spec = self.encoder_.layout_[index[column]]
-            hooks[index[column]] = (
-                self._soft_hook(spec, value) if callable(value) else self._hard_hook(spec, value)
-            )
-        return hooks
-
-    def _encode_values(self, spec, values):
-        import torch
-
-        if np.ndim(values) == 0 and pd.isna(values):
-            raise DataValidationError(
-                f"cannot set column {spec.name!r} to a missing value; give a value."
-            )
-        codes, nums = self.encoder_.encode_column(spec, pd.Series(np.atleast_1d(values).tolist()))
-        codes, nums = codes.copy(), nums.copy()
-        return torch.as_tensor(codes), torch.as_tensor(nums)
-
-    def _hard_hook(self, spec, value):
-        if not np.ndim(value) == 0:
-            raise DataValidationError(
-                f"intervention on {spec.name!r} must be a single value or a callable, "
-                f"got {value!r}."
-            )
-        code, num = self._encode_values(spec, value)
-        return lambda codes, values: (code.expand_as(codes).clone(), num.expand_as(values).clone())
-
-    def _soft_hook(self, spec, func):
-        def hook(codes, values):
-            before = self._column_values(spec, codes.numpy(), values.numpy())
-            after = np.asarray(func(before), dtype=object if spec.kind == "categorical" else None)
-            if after.ndim == 0:
-                after = np.repeat(after[None], len(before))
-            if after.shape != before.shape:
-                raise DataValidationError(
-                    f"the callable for {spec.name!r} returned shape {after.shape}, "
-                    f"expected {before.shape} (one value per row)."
-                )
-            new_codes, new_values = self.encoder_.encode_column(spec, pd.Series(list(after)))
-            import torch
-
-            return torch.tensor(new_codes), torch.tensor(new_values)
-
-        return hook
-
-    @staticmethod
-    def _column_values(spec, codes, values) -> np.ndarray:
-        if spec.kind != "categorical":
-            return values.copy()
-        cats = np.array(list(spec.categories) + [np.nan], dtype=object)
-        return cats[np.where(codes == spec.missing_code, len(spec.categories), codes)]
 
     # -- de-biasing --------------------------------------------------------------
     def debias(self, remove_edges: Iterable[tuple[str, str]] | None = None,
@@ -471,6 +409,8 @@ class CCGMSynthesizer(BaseEstimator):
         GraphError
             An edge that is not in :attr:`graph_`, or a preset with nothing to remove.
         """
+        from debiasgen.queries import check_edges, preset_edges
+
         check_is_fitted(self, "module_")
         if self._removal is not None:
             raise GraphError(
@@ -481,13 +421,13 @@ class CCGMSynthesizer(BaseEstimator):
         if criterion is not None:
             if remove_edges is not None:
                 raise ValueError("give either remove_edges or a criterion preset, not both.")
-            edges, decoupled = self._preset_edges(sensitive, target, criterion)
+            edges, decoupled = preset_edges(self.graph_, sensitive, target, criterion)
         else:
             if sensitive is not None or target is not None:
                 raise ValueError("sensitive and target are used with criterion='ftu' or 'dp'.")
             if remove_edges is None:
                 raise ValueError("give remove_edges=[(parent, child), ...] or a criterion preset.")
-            edges = self._check_edges(remove_edges)
+            edges = check_edges(self.graph_, remove_edges)
         if noise_reuse is None:
             noise_reuse = 1.0 if decoupled else 0.0
         elif not decoupled:
@@ -511,74 +451,14 @@ class CCGMSynthesizer(BaseEstimator):
         new.reference_ = reference
         new.decoupled_ = decoupled
         new.noise_reuse_ = float(noise_reuse)
-        new._removal = new._build_removal()
+        new._removal = new._removal_masks()
         return new
 
-    def _check_edges(self, remove_edges) -> list[tuple[str, str]]:
-        edges = []
-        for item in remove_edges:
-            if not (isinstance(item, (tuple, list)) and len(item) == 2):
-                raise TypeError(f"each edge must be a (parent, child) pair, got {item!r}.")
-            p, c = item
-            if p not in self.graph_ or c not in self.graph_ or not self.graph_.has_edge(p, c):
-                known = list(self.graph_.parents(c)) if c in self.graph_ else None
-                raise GraphError(
-                    f"cannot remove {p!r} -> {c!r}: it is not an edge of the model's graph"
-                    + (f"; {c!r} has parents {known!r}." if known is not None else ".")
-                )
-            edges.append((p, c))
-        if not edges:
-            raise ValueError("remove_edges is empty; name at least one (parent, child) edge.")
-        return edges
+    def _removal_masks(self):
+        from debiasgen.queries import build_removal
 
-    def _preset_edges(self, sensitive, target, criterion):
-        if criterion not in _CRITERIA:
-            raise ValueError(f"criterion must be one of {_CRITERIA!r}, got {criterion!r}.")
-        for name, value in [("sensitive", sensitive), ("target", target)]:
-            if value not in self.graph_:
-                raise ValueError(
-                    f"{name}={value!r} is not a column of the fitted data "
-                    f"({list(self.graph_.nodes)!r})."
-                )
-        edges = list(self.graph_.fairness_edges(sensitive, target, criterion))
-        if not edges:
-            raise GraphError(
-                f"criterion {criterion!r} removes nothing: the graph has no path "
-                f"{sensitive!r} -> ... -> {target!r} ending in an edge into {target!r}."
-            )
-        if criterion == "dp":
-            if sensitive not in self.graph_.roots:
-                raise GraphError(
-                    f"criterion 'dp' needs {sensitive!r} to be a root of the graph; it has "
-                    f"parents {list(self.graph_.parents(sensitive))!r}."
-                )
-            return edges, (sensitive,)
-        return edges, ()
-
-    def _build_removal(self):
-        import torch
-
-        from debiasgen.nn.generate import EdgeRemoval
-
-        index = self._column_index
-        owner = self.module_.input_owner
-        shadow = torch.zeros(owner.shape, dtype=torch.bool)
-        ref = torch.zeros(owner.shape, dtype=torch.bool)
-        for p, c in self.removed_edges_:
-            target = ref if p in self.reference_ else shadow
-            target[index[c]] |= owner[index[c]] == index[p]
-        codes = torch.zeros(1, len(index), dtype=torch.long)
-        values = torch.zeros(1, len(index), dtype=torch.float64)
-        for p, value in self.reference_.items():
-            spec = self.encoder_.layout_[index[p]]
-            code, num = self._encode_values(spec, value)
-            codes[0, index[p]], values[0, index[p]] = code[0], num[0]
-        return EdgeRemoval(
-            shadow_mask=shadow[:, None, :], reference_mask=ref[:, None, :],
-            reference_features=self.module_.features(codes, values),
-            decoupled=tuple(index[r] for r in self.decoupled_),
-            noise_reuse=self.noise_reuse_,
-        )
+        return build_removal(self.graph_, self.encoder_, self.module_, self.removed_edges_,
+                             self.reference_, self.decoupled_, self.noise_reuse_)
 
     # -- persistence -------------------------------------------------------------
     def save(self, path: str | Path) -> None:
@@ -637,7 +517,7 @@ class CCGMSynthesizer(BaseEstimator):
             self.reference_ = r["reference"]
             self.decoupled_ = tuple(r["sensitive"])
             self.noise_reuse_ = float(r["noise_reuse"])
-            self._removal = self._build_removal()
+            self._removal = self._removal_masks()
         return self
 
 
