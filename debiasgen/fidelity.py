@@ -18,6 +18,7 @@ from sklearn.base import clone
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
 
+from debiasgen.encoding import _is_categorical
 from debiasgen.exceptions import DataValidationError
 
 __all__ = ["FidelityReport", "fidelity_report"]
@@ -28,15 +29,6 @@ _HGB_MAX_CATEGORIES = 255
 
 # --------------------------------------------------------------------------- shared helpers
 # (also used by debiasgen.fairness)
-
-
-def _is_categorical(dtype) -> bool:
-    return (
-        isinstance(dtype, pd.CategoricalDtype)
-        or pd.api.types.is_bool_dtype(dtype)
-        or pd.api.types.is_object_dtype(dtype)
-        or pd.api.types.is_string_dtype(dtype)
-    )
 
 
 def _check_frame(frame, name: str) -> pd.DataFrame:
