@@ -180,7 +180,6 @@ class CCGMSynthesizer(BaseEstimator):
         """
         import torch
 
-        from debiasgen.nn.model import CausalVAE
         from debiasgen.nn.train import train
 
         self._validate_params()
@@ -196,10 +195,7 @@ class CCGMSynthesizer(BaseEstimator):
         self.encoder_ = TabularEncoder(max_bins=self.max_bins).fit(X)
         codes, values = self.encoder_.encode(X)
         generator = torch.Generator().manual_seed(_seed(self.random_state))
-        self.module_ = CausalVAE(
-            self.encoder_.layout_, self._model_parents(), self.hidden_size, self.latent_dim,
-            generator,
-        )
+        self.module_ = self._build_module(generator)
         codes_t = torch.as_tensor(codes)
         feats = self.module_.features(codes_t, torch.as_tensor(values))
         self.history_ = train(
@@ -217,6 +213,15 @@ class CCGMSynthesizer(BaseEstimator):
     def _column_index(self) -> dict[str, int]:
         """Column name -> node index in the model (the data's column order)."""
         return {c: j for j, c in enumerate(self.graph_.nodes)}
+
+    def _build_module(self, generator):
+        """The causal VAE for the fitted layout and graph (weights seeded by ``generator``)."""
+        from debiasgen.nn.model import CausalVAE
+
+        return CausalVAE(
+            self.encoder_.layout_, self._model_parents(), self.hidden_size, self.latent_dim,
+            generator,
+        )
 
     def _model_parents(self) -> list[list[int]]:
         index = self._column_index
@@ -491,7 +496,6 @@ class CCGMSynthesizer(BaseEstimator):
         """Load a synthesizer written by :meth:`save` (no arbitrary unpickling)."""
         import torch
 
-        from debiasgen.nn.model import CausalVAE
 
         blob = torch.load(Path(path), weights_only=True)
         if not isinstance(blob, dict) or blob.get("format") != _FORMAT:
@@ -501,10 +505,7 @@ class CCGMSynthesizer(BaseEstimator):
         self.graph_ = CausalGraph.from_dict(meta["graph"])
         arrays = {k: v.numpy() for k, v in blob["arrays"].items()}
         self.encoder_ = TabularEncoder.from_state(meta["encoder"], arrays)
-        self.module_ = CausalVAE(
-            self.encoder_.layout_, self._model_parents(), self.hidden_size, self.latent_dim,
-            torch.Generator().manual_seed(0),
-        )
+        self.module_ = self._build_module(torch.Generator().manual_seed(0))
         self.module_.load_state_dict(blob["state"])
         self.module_.eval()
         self.history_ = meta["history"]

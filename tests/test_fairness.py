@@ -19,7 +19,6 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, roc_auc_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
-from threadpoolctl import threadpool_limits
 
 from debiasgen.fairness import FairnessReport, fairness_report
 
@@ -53,18 +52,7 @@ def without_s() -> Pipeline:
     return Pipeline([("encode", encode), ("model", LogisticRegression())])
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    """Small gradient-boosting fits run faster on one OpenMP thread, and much faster
-    on a busy two-core machine (threads wait on each other at every split)."""
-    with threadpool_limits(limits=1, user_api="openmp"):
-        yield
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
+pytestmark = pytest.mark.usefixtures("one_openmp_thread", "close_figures")
 
 
 @pytest.fixture(scope="module")

@@ -15,12 +15,10 @@ import pandas as pd
 import pytest
 from scipy.stats import ks_2samp
 from scipy.stats.contingency import association
-from threadpoolctl import threadpool_limits
 
 from debiasgen.fidelity import FidelityReport, fidelity_report
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 
 N = 1000
 
@@ -52,18 +50,7 @@ def null_auc_tolerance(n_per_class: int, folds: int = 5) -> float:
     return 3 * np.sqrt((2 * m + 1) / (12 * m * m))
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    """Small gradient-boosting fits run faster on one OpenMP thread, and much faster
-    on a busy two-core machine (threads wait on each other at every split)."""
-    with threadpool_limits(limits=1, user_api="openmp"):
-        yield
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
+pytestmark = pytest.mark.usefixtures("one_openmp_thread", "close_figures")
 
 
 @pytest.fixture(scope="module")
