@@ -21,9 +21,21 @@ import pandas as pd
 
 from debiasgen.exceptions import CycleError, GraphError
 
-__all__ = ["CausalGraph"]
+__all__ = ["EDGE_ORIGINS", "CausalGraph", "structural_hamming_distance"]
 
 _CRITERIA = ("ftu", "dp", "cf")
+
+EDGE_ORIGINS = ("given", "data", "background", "rule", "learned")
+"""The labels an edge's origin may carry (see ``CausalGraph(origins=...)``):
+
+* ``"given"``: stated by the user as part of a graph;
+* ``"data"``: present and oriented as structure discovery found it in the data;
+* ``"background"``: present or oriented because background knowledge says so
+  (a required edge, or the reverse direction is forbidden);
+* ``"rule"``: found adjacent by the data but oriented by a rule (the DAG
+  extension of an undirected or conflicting edge);
+* ``"learned"``: learned inside the model (the causal layer's trainable edges).
+"""
 
 
 def _duplicates(items: Iterable[Hashable]) -> list:
@@ -56,6 +68,29 @@ def _check_pair(item: Any) -> tuple[str, str]:
     return _check_name(item[0], f"edge {item!r}"), _check_name(item[1], f"edge {item!r}")
 
 
+def _check_origins(origins: Any, edges: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """Validate an ``origins`` mapping against the graph's edges; return a plain dict."""
+    if not isinstance(origins, Mapping):
+        raise TypeError(
+            f"origins must be a mapping from (parent, child) edges to labels; got {origins!r}."
+        )
+    checked = {}
+    for key, label in origins.items():
+        pair = _check_pair(key)
+        if pair not in edges:
+            raise GraphError(
+                f"origins labels {pair[0]!r} -> {pair[1]!r}, which is not an edge of the graph; "
+                "label only the graph's edges."
+            )
+        if label not in EDGE_ORIGINS:
+            raise GraphError(
+                f"origin of {pair[0]!r} -> {pair[1]!r} is {label!r}; use one of "
+                f"{list(EDGE_ORIGINS)!r}."
+            )
+        checked[pair] = label
+    return checked
+
+
 class CausalGraph:
     """An immutable causal DAG over column names.
 
@@ -67,14 +102,23 @@ class CausalGraph:
         All node names, in the order to use. Allows isolated nodes; the edges
         may then only name these nodes. By default the nodes are those named by
         ``edges``, in order of first appearance.
+    origins : mapping of (str, str) to str, optional
+        Where edges came from: ``{(parent, child): label}`` with a label from
+        :data:`EDGE_ORIGINS` (``"given"``, ``"data"``, ``"background"``,
+        ``"rule"``, ``"learned"``). Edges may be left unlabelled. Labels are
+        bookkeeping: they are kept by :meth:`remove_edges`, :meth:`add_nodes`,
+        :meth:`to_dict` / :meth:`from_dict` and pickling, but equality and
+        hashing compare structure only (nodes and edges).
 
     Raises
     ------
     TypeError
-        A name is not a string, or an edge is not a ``(parent, child)`` pair.
+        A name is not a string, an edge is not a ``(parent, child)`` pair, or
+        ``origins`` is not a mapping.
     GraphError
-        A self-loop, a duplicate edge, a duplicate name in ``nodes``, or an edge
-        naming a node missing from ``nodes``.
+        A self-loop, a duplicate edge, a duplicate name in ``nodes``, an edge
+        naming a node missing from ``nodes``, or an ``origins`` key that is not
+        an edge or a label not in :data:`EDGE_ORIGINS`.
     CycleError
         The edges contain a directed cycle (the message shows one).
 
@@ -87,12 +131,18 @@ class CausalGraph:
     ('sex', 'education')
     >>> g.topological_levels()
     [('sex',), ('education',), ('income',)]
+    >>> h = CausalGraph([("sex", "income")], origins={("sex", "income"): "given"})
+    >>> h.origin("sex", "income")
+    'given'
     """
 
-    __slots__ = ("_nodes", "_edges", "_index", "_graph", "_order")
+    __slots__ = ("_nodes", "_edges", "_index", "_graph", "_order", "_origins")
 
     def __init__(
-        self, edges: Iterable[tuple[str, str]] = (), nodes: Iterable[str] | None = None
+        self,
+        edges: Iterable[tuple[str, str]] = (),
+        nodes: Iterable[str] | None = None,
+        origins: Mapping[tuple[str, str], str] | None = None,
     ) -> None:
         _check_iterable(edges, "edges")
         pairs = [_check_pair(item) for item in edges]
@@ -125,6 +175,7 @@ class CausalGraph:
             cycle = [u for u, _ in nx.find_cycle(graph)]
             path = " -> ".join([*cycle, cycle[0]])
             raise CycleError(f"the edges contain a directed cycle: {path}; remove an edge of it.")
+        labels = {} if origins is None else _check_origins(origins, set(pairs))
         index = {name: i for i, name in enumerate(names)}
         set_ = object.__setattr__
         set_(self, "_nodes", tuple(names))
@@ -132,6 +183,7 @@ class CausalGraph:
         set_(self, "_edges", tuple(sorted(pairs, key=lambda e: (index[e[0]], index[e[1]]))))
         set_(self, "_graph", graph)
         set_(self, "_order", tuple(nx.lexicographical_topological_sort(graph, key=index.get)))
+        set_(self, "_origins", {e: labels[e] for e in self._edges if e in labels})
 
     @classmethod
     def from_networkx(cls, graph: nx.DiGraph) -> CausalGraph:
@@ -184,16 +236,29 @@ class CausalGraph:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CausalGraph:
-        """Build from ``{"nodes": [...], "edges": [[p, c], ...]}`` (see :meth:`to_dict`)."""
+        """Build from ``{"nodes": [...], "edges": [[p, c], ...]}`` (see :meth:`to_dict`).
+
+        An optional ``"origins"`` key holds ``[[parent, child, label], ...]``;
+        dicts written before origins existed load unchanged.
+        """
         if not isinstance(data, Mapping):
             raise TypeError(f"from_dict needs a dict with keys 'nodes' and 'edges'; got {data!r}.")
         keys = set(data)
-        if keys != {"nodes", "edges"}:
+        if keys not in ({"nodes", "edges"}, {"nodes", "edges", "origins"}):
             raise GraphError(
-                "from_dict needs exactly the keys 'nodes' and 'edges'; got "
-                f"{sorted(map(str, keys))!r}."
+                "from_dict needs exactly the keys 'nodes' and 'edges' (and optionally "
+                f"'origins'); got {sorted(map(str, keys))!r}."
             )
-        return cls(data["edges"], nodes=data["nodes"])
+        origins = {}
+        triples = data.get("origins", [])
+        _check_iterable(triples, "origins")
+        for item in triples:
+            if not (isinstance(item, (tuple, list)) and len(item) == 3):
+                raise TypeError(
+                    f"each entry of 'origins' must be [parent, child, label]; got {item!r}."
+                )
+            origins[(item[0], item[1])] = item[2]
+        return cls(data["edges"], nodes=data["nodes"], origins=origins)
 
     @classmethod
     def coerce(cls, obj: Any) -> CausalGraph:
@@ -230,7 +295,7 @@ class CausalGraph:
         raise AttributeError(f"CausalGraph is immutable; cannot delete {name!r}.")
 
     def __reduce__(self):
-        return (type(self), (self._edges, self._nodes))
+        return (type(self), (self._edges, self._nodes, self._origins or None))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, CausalGraph):
@@ -261,6 +326,22 @@ class CausalGraph:
     def edges(self) -> tuple[tuple[str, str], ...]:
         """The ``(parent, child)`` edges, sorted by parent then child in node order."""
         return self._edges
+
+    @property
+    def origins(self) -> dict[tuple[str, str], str]:
+        """A new dict ``{(parent, child): label}`` of the labelled edges, in edge order."""
+        return dict(self._origins)
+
+    def origin(self, parent: str, child: str) -> str | None:
+        """The origin label of the edge ``parent -> child`` (``None`` if unlabelled).
+
+        Raises ``GraphError`` if ``parent -> child`` is not an edge.
+        """
+        if not self.has_edge(parent, child):
+            raise GraphError(
+                f"{parent!r} -> {child!r} is not an edge of the graph; it has no origin."
+            )
+        return self._origins.get((parent, child))
 
     @property
     def roots(self) -> tuple[str, ...]:
@@ -333,8 +414,14 @@ class CausalGraph:
         )
 
     def to_dict(self) -> dict[str, list]:
-        """A JSON-friendly ``{"nodes": [...], "edges": [[parent, child], ...]}``."""
-        return {"nodes": list(self._nodes), "edges": [[p, c] for p, c in self._edges]}
+        """A JSON-friendly ``{"nodes": [...], "edges": [[parent, child], ...]}``.
+
+        A graph with labelled edges adds ``"origins": [[parent, child, label], ...]``.
+        """
+        out = {"nodes": list(self._nodes), "edges": [[p, c] for p, c in self._edges]}
+        if self._origins:
+            out["origins"] = [[p, c, label] for (p, c), label in self._origins.items()]
+        return out
 
     def remove_edges(self, edges: Iterable[tuple[str, str]]) -> CausalGraph:
         """A new graph with the same nodes and without ``edges`` (each must be an edge)."""
@@ -348,14 +435,16 @@ class CausalGraph:
                     msg += f"; {child!r} has parents {list(self.parents(child))!r}"
                 raise GraphError(msg + ".")
             drop.add((parent, child))
-        return CausalGraph([e for e in self._edges if e not in drop], nodes=self._nodes)
+        kept = [e for e in self._edges if e not in drop]
+        origins = {e: label for e, label in self._origins.items() if e not in drop}
+        return CausalGraph(kept, nodes=self._nodes, origins=origins)
 
     def add_nodes(self, names: Iterable[str]) -> CausalGraph:
         """A new graph with ``names`` appended as isolated nodes (names present are kept once)."""
         _check_iterable(names, "names")
         extra = [_check_name(n, "names") for n in names]
         nodes = list(dict.fromkeys([*self._nodes, *extra]))
-        return CausalGraph(self._edges, nodes=nodes)
+        return CausalGraph(self._edges, nodes=nodes, origins=self._origins)
 
     def check_columns(self, columns: Iterable[str]) -> None:
         """Raise ``GraphError`` listing the nodes that are not in ``columns``, if any."""
@@ -404,3 +493,52 @@ class CausalGraph:
             upstream = {sensitive, *self.descendants(sensitive)}
             return tuple((p, target) for p in self.parents(target) if p in upstream)
         return ((sensitive, target),) if self.has_edge(sensitive, target) else ()
+
+
+def structural_hamming_distance(a: CausalGraph, b: CausalGraph) -> int:
+    """The structural Hamming distance between two DAGs over the same nodes.
+
+    The number of node pairs whose edge differs: an edge present in one graph
+    and absent in the other counts 1, and an edge present in both but with
+    opposite directions counts 1 (Tsamardinos, Brown & Aliferis 2006, on
+    DAGs). It is symmetric, zero exactly for equal edge sets, and at most the
+    number of node pairs.
+
+    Parameters
+    ----------
+    a, b : CausalGraph
+        Graphs over the same set of nodes (node order may differ).
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    TypeError
+        ``a`` or ``b`` is not a :class:`CausalGraph`.
+    GraphError
+        The graphs have different node sets (the message lists the difference).
+
+    Examples
+    --------
+    >>> truth = CausalGraph([("a", "b"), ("b", "c")])
+    >>> found = CausalGraph([("b", "a"), ("a", "c")], nodes=["a", "b", "c"])
+    >>> structural_hamming_distance(truth, found)  # a-b reversed, b-c missing, a-c extra
+    3
+    """
+    for name, graph in (("a", a), ("b", b)):
+        if not isinstance(graph, CausalGraph):
+            raise TypeError(f"{name} must be a CausalGraph; got {type(graph).__name__}.")
+    if set(a.nodes) != set(b.nodes):
+        only_a = [n for n in a.nodes if n not in b]
+        only_b = [n for n in b.nodes if n not in a]
+        raise GraphError(
+            "structural_hamming_distance needs graphs over the same nodes; only in a: "
+            f"{only_a!r}, only in b: {only_b!r}. Compare subgraphs over shared nodes."
+        )
+    edges_a, edges_b = set(a.edges), set(b.edges)
+    pairs_a = {frozenset(e) for e in edges_a}
+    pairs_b = {frozenset(e) for e in edges_b}
+    reversed_ = sum(1 for p, c in edges_a if (c, p) in edges_b)
+    return len(pairs_a ^ pairs_b) + reversed_

@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from debiasgen.exceptions import CycleError, GraphError
-from debiasgen.graph import CausalGraph
+from debiasgen.graph import CausalGraph, structural_hamming_distance
 
 # Diamond a -> {b, c} -> d, then a chain d -> e -> f, plus an isolated node z.
 DIAMOND_EDGES = [("a", "b"), ("a", "c"), ("b", "d"), ("c", "d"), ("d", "e"), ("e", "f")]
@@ -417,3 +417,93 @@ def test_round_trips_and_levels(g):
         assert level_of[node] == expected
     order = {n: i for i, n in enumerate(g.topological_order())}
     assert all(order[p] < order[c] for p, c in g.edges)
+
+
+# --- edge origins ----------------------------------------------------------------------
+
+
+def test_origins_are_kept_and_read_back(diamond):
+    labels = {("a", "b"): "data", ("c", "d"): "rule", ("e", "f"): "learned"}
+    g = CausalGraph(DIAMOND_EDGES, nodes=DIAMOND_NODES, origins=labels)
+    assert g.origins == {("a", "b"): "data", ("c", "d"): "rule", ("e", "f"): "learned"}
+    assert list(g.origins) == [e for e in g.edges if e in labels]  # edge order
+    assert g.origin("a", "b") == "data" and g.origin("a", "c") is None
+    g.origins[("a", "c")] = "data"  # a copy: the graph does not change
+    assert g.origin("a", "c") is None
+    # equality and hashing compare structure only
+    assert g == diamond and hash(g) == hash(diamond) and diamond.origins == {}
+    smaller = g.remove_edges([("c", "d")])
+    assert smaller.origins == {("a", "b"): "data", ("e", "f"): "learned"}
+    assert g.add_nodes(["new"]).origins == g.origins
+    for other in (
+        copy.deepcopy(g),
+        pickle.loads(pickle.dumps(g)),
+        CausalGraph.from_dict(json.loads(json.dumps(g.to_dict()))),
+    ):
+        assert other.origins == g.origins and other.edges == g.edges
+    assert g.to_dict()["origins"] == [["a", "b", "data"], ["c", "d", "rule"], ["e", "f", "learned"]]
+    assert "origins" not in diamond.to_dict()  # unlabelled graphs write the old format
+
+
+def test_origin_errors(diamond):
+    with pytest.raises(GraphError, match=r"origins labels 'b' -> 'a', which is not an edge"):
+        CausalGraph(DIAMOND_EDGES, origins={("b", "a"): "data"})
+    with pytest.raises(GraphError, match=r"origin of 'a' -> 'b' is 'guess'; use one of"):
+        CausalGraph(DIAMOND_EDGES, origins={("a", "b"): "guess"})
+    with pytest.raises(TypeError, match=r"origins must be a mapping"):
+        CausalGraph(DIAMOND_EDGES, origins=[("a", "b", "data")])
+    with pytest.raises(GraphError, match=r"'d' -> 'a' is not an edge of the graph; it has no"):
+        diamond.origin("d", "a")
+    with pytest.raises(TypeError, match=r"\[parent, child, label\]; got \['a', 'b'\]"):
+        CausalGraph.from_dict({"nodes": ["a", "b"], "edges": [["a", "b"]], "origins": [["a", "b"]]})
+    with pytest.raises(GraphError, match=r"'edges', 'nodes', 'origin'"):
+        CausalGraph.from_dict({"nodes": [], "edges": [], "origin": []})
+
+
+# --- structural Hamming distance -------------------------------------------------------
+
+
+def test_shd_counts_missing_extra_and_reversed(diamond):
+    assert structural_hamming_distance(diamond, diamond) == 0
+    # reverse a -> b (1), drop e -> f (1), add a -> f (1)
+    other = CausalGraph(
+        [("b", "a"), ("a", "c"), ("b", "d"), ("c", "d"), ("d", "e"), ("a", "f")],
+        nodes=list(reversed(DIAMOND_NODES)),
+    )
+    assert structural_hamming_distance(diamond, other) == 3
+    assert structural_hamming_distance(other, diamond) == 3
+    empty = CausalGraph([], nodes=DIAMOND_NODES)
+    assert structural_hamming_distance(diamond, empty) == len(DIAMOND_EDGES)
+
+
+def test_shd_errors(diamond):
+    with pytest.raises(GraphError, match=r"only in a: \['z'\], only in b: \[\]"):
+        structural_hamming_distance(diamond, CausalGraph(DIAMOND_EDGES))
+    with pytest.raises(TypeError, match=r"b must be a CausalGraph; got list"):
+        structural_hamming_distance(diamond, DIAMOND_EDGES)
+
+
+@settings(max_examples=60, deadline=None)
+@given(random_dags(), st.randoms(use_true_random=False))
+def test_shd_is_a_metric_on_random_dags(g, rnd):
+    # A second DAG over the same nodes: keep, drop or reverse each edge, add a few edges
+    # that follow a random order (so the result stays acyclic).
+    order = list(g.nodes)
+    rnd.shuffle(order)
+    rank = {n: i for i, n in enumerate(order)}
+    edges = set()
+    for p, c in g.edges:
+        action = rnd.choice(["keep", "drop", "flip"])
+        if action != "drop":
+            edges.add((p, c) if action == "keep" else (c, p))
+    for _ in range(rnd.randint(0, 3)):
+        if len(order) >= 2:
+            edges.add(tuple(rnd.sample(order, 2)))
+    h = CausalGraph([(p, c) for p, c in edges if rank[p] < rank[c]], nodes=g.nodes)
+    # brute force over node pairs
+    expected = 0
+    for i, u in enumerate(g.nodes):
+        for v in g.nodes[i + 1 :]:
+            expected += (g.has_edge(u, v), g.has_edge(v, u)) != (h.has_edge(u, v), h.has_edge(v, u))
+    assert structural_hamming_distance(g, h) == expected == structural_hamming_distance(h, g)
+    assert (expected == 0) == (set(g.edges) == set(h.edges))
