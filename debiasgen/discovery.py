@@ -44,7 +44,7 @@ __all__ = ["DISCOVERY_METHODS", "CI_TESTS", "discover_graph"]
 DISCOVERY_METHODS = ("pc", "fci", "ges")
 """The structure-discovery algorithms :func:`discover_graph` accepts."""
 
-CI_TESTS = ("mixed", "fisherz", "gsq")
+CI_TESTS = ("auto", "mixed", "fisherz", "gsq")
 """The data models :func:`discover_graph` accepts as ``ci_test``."""
 
 _MIXED_TEST = "debiasgen_mixed_lr"  # name under which our test is registered in causal-learn
@@ -284,11 +284,27 @@ def _mixed_test_class():
             corr = np.atleast_2d(np.corrcoef(matrix, rowvar=False))
             self.corr = corr + _RIDGE * np.eye(len(corr))
             self.n = matrix.shape[0]
+            self._memo: dict[tuple, float] = {}
 
-        def _logdet(self, index: np.ndarray) -> float:
-            if len(index) == 0:
-                return 0.0
-            return float(np.linalg.slogdet(self.corr[np.ix_(index, index)])[1])
+        def _conditional_logdet(self, given: list[int], var: int) -> float:
+            """``log|R_{var | given}|`` (variables, not columns), memoised: the same
+            pair recurs across the tests of one search."""
+            key = (tuple(given), var)
+            if key not in self._memo:
+                self._memo[key] = self._compute_logdet(given, var)
+            return self._memo[key]
+
+        def _compute_logdet(self, given_vars: list[int], var: int) -> float:
+            given = np.concatenate([self.blocks[v] for v in given_vars] + [np.empty(0, int)])
+            index = np.concatenate([given, self.blocks[var]])
+            sub = self.corr[np.ix_(index, index)]
+            try:
+                diag = np.diagonal(np.linalg.cholesky(sub))[len(given) :]
+                return 2.0 * float(np.log(diag).sum())
+            except np.linalg.LinAlgError:  # not positive definite despite the ridge
+                whole = np.linalg.slogdet(sub)[1]
+                head = np.linalg.slogdet(sub[: len(given), : len(given)])[1] if len(given) else 0
+                return float(whole - head)
 
         def __call__(self, X, Y, condition_set=None):
             xs, ys, zs, key = self.get_formatted_XYZ_and_cachekey(X, Y, condition_set)
@@ -301,15 +317,12 @@ def _mixed_test_class():
             if df == 0:  # a constant column carries no information
                 p = 1.0
             else:
-                ac, bc = np.concatenate([a, c]), np.concatenate([b, c])
-                stat = (
-                    self._logdet(ac)
-                    + self._logdet(bc)
-                    - self._logdet(np.concatenate([a, b, c]))
-                    - self._logdet(c)
+                # log|R_xz| + log|R_yz| - log|R_xyz| - log|R_z| = log|R_y|z| - log|R_y|xz|
+                stat = self._conditional_logdet(zs, ys[0]) - self._conditional_logdet(
+                    sorted([*zs, xs[0]]), ys[0]
                 )
                 n_eff = max(self.n - len(c) - (len(a) + len(b) + 3) / 2.0, 1.0)
-                p = float(stats.chi2.sf(max(stat, 0.0) * n_eff, df))
+                p = float(special.chdtrc(df, max(stat, 0.0) * n_eff))
             self.pvalue_cache[key] = p
             return p
 
@@ -603,7 +616,7 @@ def discover_graph(
     max_rows: int | None = 20_000,
     random_state: int | np.random.Generator | None = None,
     verbose: bool = False,
-    ci_test: str = "mixed",
+    ci_test: str = "auto",
 ) -> CausalGraph:
     """Discover a causal DAG over the columns of ``X`` with causal-learn.
 
@@ -638,9 +651,11 @@ def discover_graph(
     verbose : bool, default=False
         Show causal-learn's progress bars and warnings, and print a summary.
         When False nothing is printed.
-    ci_test : {"mixed", "fisherz", "gsq"}, default="mixed"
-        How columns enter the tests (see Notes). For GES, ``"gsq"`` selects the
-        BDeu score on the same discretised data; the others the BIC score.
+    ci_test : {"auto", "mixed", "fisherz", "gsq"}, default="auto"
+        How columns enter the tests (see Notes). ``"auto"`` is ``"gsq"`` when
+        every column is categorical and ``"mixed"`` otherwise. For GES,
+        ``"gsq"`` selects the BDeu score on the same discretised data; the
+        others the BIC score.
 
     Returns
     -------
@@ -678,7 +693,8 @@ def discover_graph(
     Notes
     -----
     **Mixed data.** causal-learn has no test for numeric and categorical
-    columns together. With ``ci_test="mixed"`` (default), numeric columns are
+    columns together. With ``ci_test="mixed"`` (the default unless every
+    column is categorical), numeric columns are
     replaced by rank-based normal scores (a Gaussian copula; robust to skew
     and outliers), categorical columns by dummies (levels with fewer than
     max(20, 0.5% of rows) rows pooled, the most frequent level dropped), and
@@ -688,9 +704,11 @@ def discover_graph(
     categorical columns enter as normal scores of their sorted category codes.
     ``"fisherz"`` is the naive baseline (category codes used as numbers);
     ``"gsq"`` cuts numeric columns into 4 quantile bins and uses the G-square
-    test. A column that is a one-to-one recoding of another (Adult's
-    ``education`` and ``education-num``) makes each a perfect proxy of the
-    other, so tests conditioned on one cannot see the other's edges: drop one.
+    test (exact for all-categorical data, where the dummy-based test misses
+    interactions; benchmarks/discovery.py measures both). A column that is a
+    one-to-one recoding of another (Adult's ``education`` and
+    ``education-num``) makes each a perfect proxy of the other, so tests
+    conditioned on one cannot see the other's edges: drop one.
 
     **Background knowledge.** PC and FCI receive it through causal-learn's
     ``BackgroundKnowledge`` (a pair forbidden both ways is never adjacent; a
@@ -724,6 +742,9 @@ def discover_graph(
     knowledge = _knowledge(columns, sensitive, target, required, forbidden, tiers)
     start = time.perf_counter()
     rows = _rows(X, max_rows, random_state)
+    if ci_test == "auto":
+        all_categorical = all(_is_categorical(rows[c].dtype) for c in columns)
+        ci_test = "gsq" if all_categorical else "mixed"
     _warn_recodings(rows)
     data, extra = _encode(rows, ci_test)
     marks = _run(method, data, extra, columns, float(alpha), knowledge, ci_test, verbose)
