@@ -761,9 +761,10 @@ def discover_graph(
 def _warn_recodings(rows: pd.DataFrame, max_levels: int = 100) -> None:
     """Warn about pairs of columns that are one-to-one recodings of each other."""
     codes = {}
+    limit = min(max_levels, len(rows) // 5)  # levels must repeat for a recoding to show
     for name in rows.columns:
         values, uniques = pd.factorize(rows[name])
-        if 1 < len(uniques) <= max_levels:
+        if 1 < len(uniques) <= limit:
             codes[name] = (values, len(uniques))
     names = list(codes)
     for i, a in enumerate(names):
