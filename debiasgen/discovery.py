@@ -196,11 +196,10 @@ def _background_knowledge(knowledge: _Knowledge):
     for k, tier in enumerate(knowledge.tiers):
         for name in tier:
             bk.add_node_to_tier(node[name], k)
-    tiered = {name for tier in knowledge.tiers for name in tier}
+    tier = {name: k for k, names in enumerate(knowledge.tiers) for name in names}
     for parent, child in sorted(knowledge.forbidden()):
-        covered_by_tiers = parent in tiered and child in tiered
-        if not covered_by_tiers or (parent, child) in knowledge.explicit_forbidden:
-            bk.add_forbidden_by_node(node[parent], node[child])
+        if not (parent in tier and child in tier and tier[parent] > tier[child]):
+            bk.add_forbidden_by_node(node[parent], node[child])  # not already a tier rule
     for parent, child in sorted(knowledge.required):
         bk.add_required_by_node(node[parent], node[child])
     return bk
