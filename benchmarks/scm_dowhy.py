@@ -112,11 +112,10 @@ def _summarise_do(err):
             "floor": err["floor"].mean()}
 
 
-def _summarise_cf(err):
-    aff = err[err["affected"]]
+def _summarise_cf(err, treatment):
+    aff = err[err["affected"] & (err.index.get_level_values("column") != treatment)]
     num = aff[aff["metric"] == "rmse_sd"]
     cat = aff[aff["metric"] == "accuracy"]
-    num = num[num["moved"] > 0]  # not the intervened column itself
     return {"cf_rmse": num["value"].mean(), "cf_floor": num["floor"].mean(),
             "cf_acc": cat["value"].mean() if len(cat) else np.nan}
 
@@ -163,7 +162,7 @@ def _run_one(kind, n_nodes, seed, args):
             ("do", lambda m=model, rs=rs: _summarise_do(interventional_error(
                 m, scm, grid, n=args.n_eval, random_state=rs))),
             ("cf", lambda m=model, rs=rs: _summarise_cf(counterfactual_error(
-                m, scm, grid, n=args.n_units, random_state=rs))),
+                m, scm, grid, n=args.n_units, random_state=rs), treatment)),
         ]:
             try:
                 with warnings.catch_warnings():
