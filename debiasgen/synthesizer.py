@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from debiasgen.encoding import TabularEncoder, _scalar_to_json, validate_frame
 from debiasgen.exceptions import DataValidationError, GraphError
@@ -43,6 +43,19 @@ def _seed(random_state) -> int:
         "random_state must be None, an int, a numpy Generator or RandomState; "
         f"got {random_state!r}."
     )
+
+
+def _as_frame(estimator, X) -> pd.DataFrame:
+    """``X`` for fitting: a DataFrame as given; an array (scikit-learn's checks, numeric
+    users) as a DataFrame with columns ``x0 .. x{n-1}``.  Sets ``n_features_in_``, and
+    ``feature_names_in_`` for DataFrames only, as scikit-learn does."""
+    if not isinstance(X, pd.DataFrame):
+        # check_array first: its errors (1-d input, sparse, complex) are the clearest
+        X = check_array(X, dtype=None, ensure_all_finite=False, estimator=estimator)
+    X = validate_data(estimator, X, skip_check_array=True, reset=True)
+    if isinstance(X, pd.DataFrame):
+        return X
+    return pd.DataFrame(X, columns=[f"x{j}" for j in range(X.shape[1])])
 
 
 def _complete_graph(graph: CausalGraph, columns: list[str], unmentioned: str) -> CausalGraph:
@@ -107,6 +120,7 @@ class CCGMSynthesizer(BaseEstimator):
         Edges removed at generation time (empty unless made by :meth:`debias`).
     n_features_in_ : int
     feature_names_in_ : ndarray of str
+        The column names (set by ``fit`` when ``X`` is a DataFrame, and by ``load``).
 
     Examples
     --------
@@ -151,6 +165,13 @@ class CCGMSynthesizer(BaseEstimator):
                 f"unmentioned must be 'children' or 'roots', got {self.unmentioned!r}."
             )
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # missing values are modelled
+        tags.input_tags.string = True
+        tags.input_tags.categorical = True
+        return tags
+
     # -- fitting ---------------------------------------------------------------
     def fit(self, X: pd.DataFrame, y=None, graph=None) -> CCGMSynthesizer:
         """Fit the causal model to ``X`` under ``graph``.
@@ -159,7 +180,8 @@ class CCGMSynthesizer(BaseEstimator):
         ----------
         X : DataFrame
             Mixed columns: numbers, booleans, strings or categories; missing
-            values allowed anywhere.  Datetimes must be converted first.
+            values allowed anywhere.  Datetimes must be converted first.  An
+            array's columns are named ``x0 .. x{n-1}``.
         y : None
             Ignored; the target is one of ``X``'s columns.
         graph : CausalGraph, list of (parent, child), networkx.DiGraph or adjacency DataFrame
@@ -183,7 +205,7 @@ class CCGMSynthesizer(BaseEstimator):
         from debiasgen.nn.train import train
 
         self._validate_params()
-        X = validate_frame(X)
+        X = validate_frame(_as_frame(self, X))
         if graph is None:
             raise GraphError(
                 "fit needs a causal graph: pass graph=[(parent, child), ...] (or [] for no edges)."
@@ -203,8 +225,6 @@ class CCGMSynthesizer(BaseEstimator):
             learning_rate=self.learning_rate, validation_fraction=self.validation_fraction,
             patience=self.patience, generator=generator, verbose=self.verbose,
         )
-        self.n_features_in_ = len(columns)
-        self.feature_names_in_ = np.asarray(columns, dtype=object)
         self.removed_edges_ = ()
         self._removal = None
         return self
