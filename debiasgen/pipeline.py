@@ -105,14 +105,19 @@ def _seeded_clone(estimator, seed):
 
 
 def _as_frame(owner, X, *, reset: bool) -> pd.DataFrame:
-    """``X`` as a DataFrame; arrays get the names ``x0 .. x{n-1}`` (or the fitted names)."""
+    """``X`` as a DataFrame.  An array, or a frame whose column names are not strings,
+    is positional: its columns are named ``x0 .. x{n-1}`` (or the fitted names)."""
+    if not isinstance(X, pd.DataFrame):
+        # check_array first: its errors (1-d input, sparse, complex) are the clearest
+        X = check_array(X, dtype=None, ensure_all_finite=False, estimator=owner)
     X = validate_data(owner, X, skip_check_array=True, reset=reset)
-    if isinstance(X, pd.DataFrame):
+    if isinstance(X, pd.DataFrame) and all(isinstance(c, str) for c in X.columns):
         return X
-    X = check_array(X, dtype=None, ensure_all_finite=False, estimator=owner)
     names = getattr(owner, "feature_names_in_", None)
     if reset or names is None:
         names = [f"x{j}" for j in range(X.shape[1])]
+    if isinstance(X, pd.DataFrame):
+        return X.set_axis(list(names), axis=1)
     return pd.DataFrame(X, columns=list(names))
 
 
@@ -143,7 +148,8 @@ def _fit_debiased(owner, X: pd.DataFrame, y):
     classes = np.unique(y_arr)
     if len(classes) < 2:
         raise ValueError(
-            f"y has a single class ({classes[0]!r}); a classifier needs at least 2 classes."
+            f"y holds one class only ({classes.tolist()[0]!r}); a classifier needs at least "
+            "2 classes."
         )
     # The label as a categorical column: modelled with a softmax over the classes.
     data = X.assign(**{target: pd.Categorical(y_arr, categories=classes)})
@@ -346,13 +352,15 @@ class DebiasedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         """Predicted class labels of the rows of ``X``."""
-        return self.estimator_.predict(self._prepare(X))
+        X = self._prepare(X)
+        return self.estimator_.predict(X)
 
     @available_if(_estimator_has("predict_proba"))
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         """Class probabilities, columns in the order of :attr:`classes_` (0 for a
         class the synthetic rows did not hold)."""
-        proba = self.estimator_.predict_proba(self._prepare(X))
+        X = self._prepare(X)
+        proba = self.estimator_.predict_proba(X)
         own = list(self.estimator_.classes_)
         if own == list(self.classes_):
             return proba
@@ -363,7 +371,8 @@ class DebiasedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     @available_if(_estimator_has("decision_function"))
     def decision_function(self, X: pd.DataFrame) -> np.ndarray:
         """The estimator's decision function on the rows of ``X``."""
-        return self.estimator_.decision_function(self._prepare(X))
+        X = self._prepare(X)
+        return self.estimator_.decision_function(X)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
