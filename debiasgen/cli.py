@@ -1,0 +1,392 @@
+"""The ``debiasgen`` command line: fit, sample, intervene, de-bias, report.
+
+Tables are read and written as CSV or Parquet, chosen by the file extension
+(``.csv``, ``.parquet`` / ``.pq``; Parquet needs pyarrow).  Errors in the input end
+the command with a one-line message on stderr and exit code 1 (2 for a malformed
+command line); nothing prints a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from debiasgen.exceptions import DebiasgenError
+
+__all__ = ["main"]
+
+_DESCRIPTION = """\
+Causal de-biasing of tabular data.
+
+  debiasgen fit data.csv --graph edges.csv -o model.dbg   learn a causal model of a table
+  debiasgen sample model.dbg -n 10000 -o synthetic.csv     draw rows from it
+  debiasgen intervene model.dbg --do sex=Female -o do.csv  draw rows under do(sex = Female)
+  debiasgen debias model.dbg --remove sex:income -o fair.csv
+  debiasgen debias model.dbg --sensitive sex --target income --criterion dp -o fair.csv
+  debiasgen report real.csv synthetic.csv fair.csv --target income --sensitive sex
+
+Run "debiasgen COMMAND --help" for the options of each command.  Tables are CSV or
+Parquet, chosen by extension (.csv, .parquet, .pq).
+"""
+
+_TABLE_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+
+
+class CommandError(DebiasgenError, ValueError):
+    """A command-line argument cannot be used (reported without a traceback)."""
+
+
+# -- tables ---------------------------------------------------------------------------
+def _table_format(path: Path) -> str:
+    kind = _TABLE_SUFFIXES.get(path.suffix.lower())
+    if kind is None:
+        raise CommandError(
+            f"cannot tell the table format of {str(path)!r}; use a name ending in "
+            ".csv, .parquet or .pq."
+        )
+    return kind
+
+
+def _parquet_error(err: ImportError) -> CommandError:
+    return CommandError(f"Parquet files need pyarrow: pip install pyarrow ({err}).")
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read a CSV or Parquet file (by extension) into a DataFrame."""
+    path = Path(path)
+    kind = _table_format(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no such file: {str(path)!r}.")
+    if kind == "csv":
+        return pd.read_csv(path)
+    try:
+        return pd.read_parquet(path)
+    except ImportError as err:
+        raise _parquet_error(err) from err
+
+
+def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write ``frame`` as CSV or Parquet (by extension), without the index."""
+    path = Path(path)
+    kind = _table_format(path)
+    if path.parent and not path.parent.is_dir():
+        raise FileNotFoundError(f"the folder {str(path.parent)!r} does not exist.")
+    if kind == "csv":
+        frame.to_csv(path, index=False)
+    else:
+        try:
+            frame.to_parquet(path, index=False)
+        except ImportError as err:
+            raise _parquet_error(err) from err
+    return path
+
+
+def read_edges(path: str | Path) -> list[tuple[str, str]]:
+    """Edges from a table with two columns, parent and child (one edge a row)."""
+    edges = read_table(path)
+    if edges.shape[1] != 2:
+        raise CommandError(
+            f"{str(path)!r} has {edges.shape[1]} columns; an edge list has two: parent,child."
+        )
+    if edges.isna().any().any():
+        raise CommandError(f"{str(path)!r} has empty cells; give a parent and a child per row.")
+    return [(str(p), str(c)) for p, c in edges.itertuples(index=False)]
+
+
+# -- parsing values -------------------------------------------------------------------
+def _load_model(path: str):
+    from debiasgen.synthesizer import CCGMSynthesizer
+
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"no such model file: {path!r}.")
+    return CCGMSynthesizer.load(path)
+
+
+def parse_value(synth, column: str, text: str):
+    """``text`` as a value of ``column``, using the fitted encoder's categories and dtypes.
+
+    Categories are matched by their text (``"Female"``, ``"True"``, ``"3"``); numbers
+    are parsed as the column's integer or float type.
+    """
+    layout = {spec.name: spec for spec in synth.encoder_.layout_}
+    if column not in layout:
+        raise CommandError(
+            f"unknown column {column!r}; the model's columns are {list(layout)!r}."
+        )
+    spec = layout[column]
+    if spec.kind == "categorical":
+        matches = [c for c in spec.categories if str(c) == text]
+        if not matches:
+            shown = [str(c) for c in spec.categories[:20]]
+            raise CommandError(
+                f"{text!r} is not a category of column {column!r} seen in training; "
+                f"choose one of {shown!r}."
+            )
+        return matches[0]
+    if pd.api.types.is_integer_dtype(spec.dtype):
+        try:
+            return int(text)
+        except ValueError:
+            raise CommandError(
+                f"column {column!r} holds integers; {text!r} is not one."
+            ) from None
+    try:
+        return float(text)
+    except ValueError:
+        raise CommandError(f"column {column!r} holds numbers; {text!r} is not one.") from None
+
+
+def _split_assignment(text: str) -> tuple[str, str]:
+    column, sep, value = text.partition("=")
+    if not sep or not column:
+        raise CommandError(f"--do expects COLUMN=VALUE, got {text!r}.")
+    return column, value
+
+
+def _split_edge(text: str, columns) -> tuple[str, str]:
+    """``parent:child``; a name holding ':' is resolved against the model's columns."""
+    cuts = [i for i, ch in enumerate(text) if ch == ":"]
+    for i in cuts:
+        if text[:i] in columns and text[i + 1:] in columns:
+            return text[:i], text[i + 1:]
+    if len(cuts) == 1:
+        return text[:cuts[0]], text[cuts[0] + 1:]
+    raise CommandError(f"--remove expects PARENT:CHILD (two column names), got {text!r}.")
+
+
+# -- commands -------------------------------------------------------------------------
+def _say(args, message: str) -> None:
+    if not args.quiet:
+        print(message, file=sys.stderr)
+
+
+def _cmd_fit(args) -> None:
+    from debiasgen.synthesizer import CCGMSynthesizer
+
+    data = read_table(args.data)
+    graph = None if args.discover else read_edges(args.graph)
+    synth = CCGMSynthesizer(epochs=args.epochs, random_state=args.random_state,
+                            verbose=0 if args.quiet else 1)
+    start = time.perf_counter()
+    what = "discovering a graph and fitting" if graph is None else "fitting"
+    _say(args, f"{what} on {len(data):,} rows x {data.shape[1]} columns ...")
+    synth.fit(data, graph=graph)
+    synth.save(args.output)
+    _say(args, f"fitted in {time.perf_counter() - start:.1f} s "
+               f"({len(synth.history_)} epochs, {len(synth.graph_.edges)} edges); "
+               f"wrote {args.output}")
+
+
+def _cmd_sample(args) -> None:
+    synth = _load_model(args.model)
+    out = synth.sample(args.n, random_state=args.random_state)
+    write_table(out, args.output)
+    _say(args, f"wrote {len(out):,} rows to {args.output}")
+
+
+def _cmd_intervene(args) -> None:
+    synth = _load_model(args.model)
+    interventions = {}
+    for item in args.do:
+        column, text = _split_assignment(item)
+        interventions[column] = parse_value(synth, column, text)
+    out = synth.intervene(interventions, args.n, random_state=args.random_state)
+    write_table(out, args.output)
+    shown = ", ".join(f"{k} = {v!r}" for k, v in interventions.items())
+    _say(args, f"wrote {len(out):,} rows under do({shown}) to {args.output}")
+
+
+def _cmd_debias(args) -> None:
+    synth = _load_model(args.model)
+    if args.remove:
+        if args.sensitive or args.target or args.criterion:
+            raise CommandError("give either --remove or --sensitive/--target/--criterion.")
+        edges = [_split_edge(e, set(synth.graph_.nodes)) for e in args.remove]
+        fair = synth.debias(remove_edges=edges, noise_reuse=args.noise_reuse)
+    else:
+        missing = [f"--{n}" for n in ("sensitive", "target", "criterion")
+                   if getattr(args, n) is None]
+        if missing:
+            raise CommandError(
+                f"give --remove PARENT:CHILD, or a preset with --sensitive, --target and "
+                f"--criterion (missing {', '.join(missing)})."
+            )
+        fair = synth.debias(sensitive=args.sensitive, target=args.target,
+                            criterion=args.criterion, noise_reuse=args.noise_reuse)
+    out = fair.sample(args.n, random_state=args.random_state)
+    write_table(out, args.output)
+    removed = ", ".join(f"{p} -> {c}" for p, c in fair.removed_edges_)
+    _say(args, f"removed {removed}; wrote {len(out):,} rows to {args.output}")
+    if args.save:
+        fair.save(args.save)
+        _say(args, f"wrote the de-biased model to {args.save}")
+
+
+def _cmd_report(args) -> None:
+    from sklearn.model_selection import train_test_split
+
+    from debiasgen.fairness import fairness_report
+
+    real = read_table(args.real)
+    others = {}
+    for path in args.others:
+        name = Path(path).stem
+        if name in others or name == "real":
+            raise CommandError(
+                f"two datasets would be named {name!r} (from the file name); rename one."
+            )
+        others[name] = read_table(path)
+    if args.test:
+        train, test = real, read_table(args.test)
+    else:
+        if not 0 < args.test_size < 1:
+            raise CommandError(f"--test-size must be in (0, 1), got {args.test_size}.")
+        if args.target not in real.columns:
+            raise CommandError(f"target {args.target!r} is not a column of {args.real!r}.")
+        train, test = train_test_split(real, test_size=args.test_size,
+                                       stratify=real[args.target],
+                                       random_state=args.random_state)
+    report = fairness_report(train, test, others, target=args.target,
+                             sensitive=args.sensitive, random_state=args.random_state)
+    print(report.to_markdown())
+    if args.out:
+        if Path(args.out).suffix.lower() not in (".md", ".markdown", ".html", ".htm"):
+            raise CommandError(f"--out must end in .md or .html, got {args.out!r}.")
+        path = report.save(args.out)
+        _say(args, f"wrote {path} and the figure {Path(path).with_suffix('.png')}")
+
+
+# -- the parser -----------------------------------------------------------------------
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``debiasgen`` argument parser (one sub-command per task)."""
+    parser = argparse.ArgumentParser(
+        prog="debiasgen", description=_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--quiet", "-q", action="store_true",
+                        help="print no progress bars or status lines (errors still go to stderr)")
+    common.add_argument("--random-state", type=int, default=0, metavar="SEED",
+                        help="seed for fitting, sampling or splitting (default: 0)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    fit = sub.add_parser(
+        "fit", parents=[common], help="learn a causal generative model of a table",
+        description="Fit a causal generative model (CCGMSynthesizer) to a table and save "
+                    "it. The causal graph is an edge list (--graph) or is discovered from "
+                    "the data (--discover).",
+    )
+    fit.add_argument("data", help="the table (.csv, .parquet)")
+    how = fit.add_mutually_exclusive_group(required=True)
+    how.add_argument("--graph", metavar="EDGES",
+                     help="edge list: a table with two columns, parent and child, one edge a "
+                          "row; columns it leaves out become children of the others")
+    how.add_argument("--discover", action="store_true",
+                     help="discover the graph from the data (PC algorithm)")
+    fit.add_argument("-o", "--output", required=True, metavar="MODEL",
+                     help="where to save the fitted model (e.g. model.dbg)")
+    fit.add_argument("--epochs", type=_positive_int, default=60,
+                     help="maximum training epochs (default: 60; early stopping ends sooner)")
+    fit.set_defaults(run=_cmd_fit)
+
+    sample = sub.add_parser("sample", parents=[common], help="draw rows from a fitted model",
+                            description="Draw rows from a fitted (or de-biased) model.")
+    sample.add_argument("model", help="a model written by 'debiasgen fit' or 'debias --save'")
+    sample.add_argument("-n", type=_positive_int, default=1000, help="rows (default: 1000)")
+    sample.add_argument("-o", "--output", required=True, metavar="OUT",
+                        help="output table (.csv, .parquet)")
+    sample.set_defaults(run=_cmd_sample)
+
+    intervene = sub.add_parser(
+        "intervene", parents=[common], help="draw rows under do(column = value)",
+        description="Draw rows under interventions do(column = value): the column is set, "
+                    "its descendants are regenerated, everything else keeps its "
+                    "distribution. Values are read as the column's type (a category seen "
+                    "in training, an integer or a number).",
+    )
+    intervene.add_argument("model")
+    intervene.add_argument("--do", action="append", required=True, metavar="COLUMN=VALUE",
+                           help="an intervention; repeat for several (--do sex=Female "
+                                "--do age=30)")
+    intervene.add_argument("-n", type=_positive_int, default=1000, help="rows (default: 1000)")
+    intervene.add_argument("-o", "--output", required=True, metavar="OUT")
+    intervene.set_defaults(run=_cmd_intervene)
+
+    debias = sub.add_parser(
+        "debias", parents=[common], help="draw rows with causal edges removed",
+        description="Remove causal edges from a fitted model (no refit) and draw rows from "
+                    "it. Either name the edges (--remove sex:income) or use a preset: "
+                    "'ftu' removes the edge sensitive -> target; 'dp' removes every edge "
+                    "into the target from the sensitive attribute or its descendants and "
+                    "draws the sensitive attribute apart from the other roots.",
+    )
+    debias.add_argument("model")
+    debias.add_argument("--remove", action="append", metavar="PARENT:CHILD",
+                        help="an edge to remove; repeat for several")
+    debias.add_argument("--sensitive", help="the sensitive column (with --criterion)")
+    debias.add_argument("--target", help="the outcome column (with --criterion)")
+    debias.add_argument("--criterion", choices=["ftu", "dp"], help="a fairness preset")
+    debias.add_argument("--noise-reuse", type=float, default=None, metavar="R",
+                        help="'dp' only: share of each row's own noise the shadow row keeps, "
+                             "in [0, 1] (default: 1)")
+    debias.add_argument("-n", type=_positive_int, default=1000, help="rows (default: 1000)")
+    debias.add_argument("-o", "--output", required=True, metavar="OUT")
+    debias.add_argument("--save", metavar="MODEL", help="also save the de-biased model")
+    debias.set_defaults(run=_cmd_debias)
+
+    report = sub.add_parser(
+        "report", parents=[common], help="compare datasets with a fairness report",
+        description="Train a classifier on the real table and on each other table, measure "
+                    "each on the same real test rows, and print the fairness report "
+                    "(Markdown). The test rows are --test, or a stratified share of the "
+                    "real table held out from its training part.",
+    )
+    report.add_argument("real", help="the real table")
+    report.add_argument("others", nargs="*", metavar="OTHER",
+                        help="tables to compare (named by file name)")
+    report.add_argument("--target", required=True, help="the binary outcome column")
+    report.add_argument("--sensitive", required=True, action="append",
+                        help="a sensitive column; repeat for intersections")
+    report.add_argument("--test", metavar="TABLE", help="real test rows (default: hold out)")
+    report.add_argument("--test-size", type=float, default=0.3,
+                        help="share of the real table held out without --test (default: 0.3)")
+    report.add_argument("--out", metavar="REPORT",
+                        help="also write the report (.md or .html) and a figure (.png)")
+    report.set_defaults(run=_cmd_report)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``debiasgen`` command line; returns the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # --help (0) or a malformed command line (2)
+        return int(exit_.code or 0)
+    try:
+        args.run(args)
+    except (DebiasgenError, ValueError, TypeError, ImportError, OSError) as err:
+        print(f"debiasgen {args.command}: error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("debiasgen: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
