@@ -1,11 +1,24 @@
-"""The README's demo runs end to end (small settings), so it cannot rot."""
+"""The examples run end to end (small settings), so none can rot."""
 
 from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
 
-DEMO = Path(__file__).resolve().parents[1] / "examples" / "demo_adult.py"
+import pytest
+import torch  # noqa: F401  (loaded before the fixture limits OpenMP; see test_pipeline.py)
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+DEMO = EXAMPLES / "demo_adult.py"
+
+pytestmark = pytest.mark.usefixtures("one_openmp_thread")
+
+
+def load_example(name: str):
+    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def test_demo_runs_and_writes_its_report(tmp_path, capsys):
@@ -20,3 +33,33 @@ def test_demo_runs_and_writes_its_report(tmp_path, capsys):
     for name in ("real", "synthetic", "ftu", "dp"):
         assert name in report
     assert (tmp_path / "fairness.png").stat().st_size > 1000
+
+
+def test_pipeline_gridsearch_example(capsys):
+    example = load_example("pipeline_gridsearch")
+    example.main(["--rows", "800", "--epochs", "1", "2", "--max-iter", "5", "--cv", "2"])
+    out = capsys.readouterr().out
+    assert "best: {'estimator__max_iter': 5, 'synthesizer__epochs':" in out
+    assert "sex -> income" in out
+    assert "DebiasedClassifier (dp)" in out and "demographic_parity_difference" in out
+
+
+def test_counterfactuals_example(capsys):
+    example = load_example("counterfactuals")
+    example.main(["--rows", "1500", "--epochs", "2", "--show", "2", "--quiet"])
+    out = capsys.readouterr().out
+    assert "had sex=Male" in out and "Male *" in out  # sex itself always changes
+    shares = {}
+    for line in out.splitlines()[-4:]:
+        label, value = line.rsplit(maxsplit=1)
+        shares[label.strip()] = float(value)
+    assert set(shares) == {
+        "observed", "had sex been Male", "de-biased model (dp), sex as observed",
+        "de-biased model (dp), had sex been Male",
+    }
+    assert all(0 <= v <= 1 for v in shares.values())
+    # Under "dp" income does not depend on sex along any path, so flipping sex moves
+    # the share only by noise: two shares over n women, SD <= sqrt(2 * 0.25 / n); 4 SD.
+    n = int(out.split("Share of the ")[1].split(" women")[0].replace(",", ""))
+    flip = shares["de-biased model (dp), had sex been Male"]
+    assert abs(flip - shares["de-biased model (dp), sex as observed"]) < 4 * (0.5 / n) ** 0.5
