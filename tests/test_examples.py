@@ -63,3 +63,21 @@ def test_counterfactuals_example(capsys):
     n = int(out.split("Share of the ")[1].split(" women")[0].replace(",", ""))
     flip = shares["de-biased model (dp), had sex been Male"]
     assert abs(flip - shares["de-biased model (dp), sex as observed"]) < 4 * (0.5 / n) ** 0.5
+
+
+def test_discovery_example(capsys):
+    example = load_example("discovery")
+    example.main(["--nodes", "5", "--rows", "1500", "--epochs", "2"])
+    out = capsys.readouterr().out
+    n_true = int(out.split("true graph: ")[1].split(" edges")[0])
+    n_found = int(out.split("discovered: ")[1].split(" edges")[0])
+    summary = dict(
+        item.rsplit(" ", 1) for item in
+        out.split("summary: ")[1].splitlines()[0].split(", ")
+    )
+    counts = {k: int(v) for k, v in summary.items()}
+    # every true edge is found, reversed or missing; every found edge is classified
+    assert sum(counts.get(k, 0) for k in ("correct", "reversed", "missing")) == n_true
+    assert sum(counts.get(k, 0) for k in ("correct", "reversed", "extra")) == n_found
+    assert "Mean of each column under do(" in out
+    assert "mean absolute error: discovered graph" in out
