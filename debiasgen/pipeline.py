@@ -83,6 +83,13 @@ def _check_params(owner) -> None:
             f"criterion={owner.criterion!r} needs sensitive=<column name> (the target is "
             "the label y)."
         )
+    if owner.criterion is not None and edges is not None:
+        raise ValueError("give either remove_edges or criterion (a preset), not both.")
+    if reuse is not None and owner.criterion != "dp":
+        raise ValueError(
+            f"noise_reuse={reuse!r} applies to criterion='dp' only; explicit edges and 'ftu' "
+            "replace the cut parents by an independent draw."
+        )
 
 
 def _seeds(random_state, k: int) -> list[int | None]:
@@ -137,7 +144,7 @@ def _fit_debiased(owner, X: pd.DataFrame, y):
     """Fit the synthesizer on X joined with y and draw de-biased synthetic rows.
 
     Sets ``synthesizer_``, ``debiased_``, ``target_`` and ``classes_`` on ``owner``
-    and returns the synthetic ``(X, y)`` (y as a 1-d array).
+    and returns the synthetic X, y (a 1-d array) and a seed for the estimator.
     """
     _check_params(owner)
     target = _target_name(X, y)
@@ -161,10 +168,8 @@ def _fit_debiased(owner, X: pd.DataFrame, y):
                                 target=target, criterion=owner.criterion,
                                 noise_reuse=owner.noise_reuse)
     elif owner.remove_edges is not None:
-        debiased = synth.debias(remove_edges=owner.remove_edges, noise_reuse=owner.noise_reuse)
+        debiased = synth.debias(remove_edges=owner.remove_edges)
     else:
-        if owner.noise_reuse is not None:
-            raise ValueError("noise_reuse applies to criterion='dp' only.")
         debiased = synth
     n = len(X) if owner.n_synthetic is None else owner.n_synthetic
     sample = debiased.sample(n, random_state=sample_seed)
