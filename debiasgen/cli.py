@@ -174,7 +174,12 @@ def _cmd_fit(args) -> None:
     start = time.perf_counter()
     what = "discovering a graph and fitting" if graph is None else "fitting"
     _say(args, f"{what} on {len(data):,} rows x {data.shape[1]} columns ...")
-    synth.fit(data, graph=graph)
+    knowledge = {}  # background knowledge for discovery: only what was given
+    if args.sensitive:
+        knowledge["sensitive"] = args.sensitive
+    if args.target:
+        knowledge["target"] = args.target
+    synth.fit(data, graph=graph, **knowledge)
     synth.save(args.output)
     _say(args, f"fitted in {time.perf_counter() - start:.1f} s "
                f"({len(synth.history_)} epochs, {len(synth.graph_.edges)} edges); "
@@ -299,6 +304,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="discover the graph from the data (PC algorithm)")
     fit.add_argument("-o", "--output", required=True, metavar="MODEL",
                      help="where to save the fitted model (e.g. model.dbg)")
+    fit.add_argument("--sensitive", action="append", metavar="COLUMN",
+                     help="a sensitive column: never given parents by discovery; repeat "
+                          "for several")
+    fit.add_argument("--target", metavar="COLUMN",
+                     help="the outcome column: never given children by discovery")
     fit.add_argument("--epochs", type=_positive_int, default=60,
                      help="maximum training epochs (default: 60; early stopping ends sooner)")
     fit.set_defaults(run=_cmd_fit)

@@ -162,7 +162,14 @@ def _fit_debiased(owner, X: pd.DataFrame, y):
     data = X.assign(**{target: pd.Categorical(y_arr, categories=classes)})
     synth_seed, sample_seed, est_seed = _seeds(owner.random_state, 3)
     base = CCGMSynthesizer() if owner.synthesizer is None else owner.synthesizer
-    synth = _seeded_clone(base, synth_seed).fit(data, graph=owner.graph)
+    synth = _seeded_clone(base, synth_seed)
+    if owner.graph is None:
+        # Discovery under background knowledge: the label causes no column, and the
+        # sensitive attribute has no parents (which criterion="dp" needs).
+        sensitive = [] if owner.sensitive is None else [owner.sensitive]
+        synth.fit(data, graph=None, sensitive=sensitive, target=target)
+    else:
+        synth.fit(data, graph=owner.graph)
     if owner.criterion is not None:
         debiased = synth.debias(remove_edges=owner.remove_edges, sensitive=owner.sensitive,
                                 target=target, criterion=owner.criterion,
@@ -241,9 +248,10 @@ class DebiasedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         Set nested parameters as ``synthesizer__epochs``.
     graph : CausalGraph, list of (parent, child), networkx.DiGraph or adjacency DataFrame
         The causal graph over ``X``'s columns and the label, which is named
-        ``y.name`` (``"target"`` when ``y`` has no name).  ``None`` lets the
-        synthesizer discover a graph where it supports that; ``[]`` is a model with
-        no given edges (see ``CCGMSynthesizer``'s ``unmentioned``).
+        ``y.name`` (``"target"`` when ``y`` has no name).  ``None`` discovers a
+        graph (``synthesizer.fit(..., graph=None, sensitive=..., target=...)``): the
+        label gets no children and ``sensitive`` no parents.  ``[]`` is a model
+        with no given edges (see ``CCGMSynthesizer``'s ``unmentioned``).
     remove_edges : list of (parent, child), default=None
         Causal edges to remove (:meth:`CCGMSynthesizer.debias`).
     sensitive : str, default=None

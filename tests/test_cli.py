@@ -136,11 +136,13 @@ def test_report_prints_and_saves_the_fairness_tables(files, tmp_path, capsys):
 def test_fit_discovers_a_graph(tmp_path):
     data = table(300, 1)[["s", "x", "y"]]
     data.to_csv(tmp_path / "d.csv", index=False)
-    rc = main(["fit", str(tmp_path / "d.csv"), "--discover", "-o", str(tmp_path / "m.dbg"),
-               "--epochs", "1", "-q"])
+    rc = main(["fit", str(tmp_path / "d.csv"), "--discover", "--sensitive", "s", "--target",
+               "y", "-o", str(tmp_path / "m.dbg"), "--epochs", "1", "-q"])
     assert rc == 0
     graph = CCGMSynthesizer.load(tmp_path / "m.dbg").graph_
     assert set(graph.nodes) == {"s", "x", "y"}
+    assert graph.children("y") == () and graph.parents("s") == ()
+    assert ("s", "y") in graph.edges
 
 
 @pytest.mark.parametrize(

@@ -189,6 +189,16 @@ def test_pipeline_cross_val_score_and_grid_search():
     assert grid.predict(X.head(4)).shape == (4,)
 
 
+def test_without_a_graph_discovery_keeps_the_label_a_sink_and_s_a_root():
+    X, y = scm(1500, 10)
+    clf = DebiasedClassifier(synthesizer=CCGMSynthesizer(epochs=2), sensitive="s",
+                             criterion="dp", random_state=0).fit(X, y)
+    graph = clf.synthesizer_.graph_
+    assert graph.children("y") == () and graph.parents("s") == ()
+    assert ("s", "y") in graph.edges  # a strong direct effect: PC finds it
+    assert ("s", "y") in clf.debiased_.removed_edges_
+
+
 # -- DebiasSampler ---------------------------------------------------------------------
 class _Recorder(ClassifierMixin, BaseEstimator):
     """Predicts the majority class; remembers what it was fitted on."""
