@@ -186,3 +186,13 @@ def test_installed_entry_point_runs():
     done = subprocess.run([exe, "--help"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0
     assert "debiasgen intervene model.dbg --do sex=Female" in done.stdout
+
+
+def test_parquet_without_pyarrow_names_it(files, tmp_path, monkeypatch, capsys):
+    def missing(*args, **kwargs):
+        raise ImportError("Missing optional dependency 'pyarrow'.")
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", missing)
+    rc = main(["sample", str(files / "model.dbg"), "-n", "5", "-o", str(tmp_path / "o.parquet")])
+    assert rc == 1
+    assert "Parquet files need pyarrow: pip install pyarrow" in capsys.readouterr().err
