@@ -328,7 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "distribution. Values are read as the column's type (a category seen "
                     "in training, an integer or a number).",
     )
-    intervene.add_argument("model")
+    intervene.add_argument("model", help="a model written by 'debiasgen fit'")
     intervene.add_argument("--do", action="append", required=True, metavar="COLUMN=VALUE",
                            help="an intervention; repeat for several (--do sex=Female "
                                 "--do age=30)")
@@ -344,7 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "into the target from the sensitive attribute or its descendants and "
                     "draws the sensitive attribute apart from the other roots.",
     )
-    debias.add_argument("model")
+    debias.add_argument("model", help="a model written by 'debiasgen fit'")
     debias.add_argument("--remove", action="append", metavar="PARENT:CHILD",
                         help="an edge to remove; repeat for several")
     debias.add_argument("--sensitive", help="the sensitive column (with --criterion)")
