@@ -14,6 +14,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from debiasgen.edge_learning import candidate_edges, check_knowledge, select_edges
 from debiasgen.encoding import TabularEncoder, _scalar_to_json, validate_frame
 from debiasgen.exceptions import DataValidationError, GraphError
 from debiasgen.graph import CausalGraph
@@ -22,6 +23,11 @@ __all__ = ["CCGMSynthesizer"]
 
 _FORMAT = "debiasgen-ccgm"
 _FORMAT_VERSION = 1
+# The edge-learning stage decides which edges exist, a coarser question than fitting
+# the mechanisms: a few epochs on at most 20k rows answer it (an edge worth 0.01 nats
+# a row is worth 200 nats over 20k rows).
+_EDGE_EPOCHS = 8
+_EDGE_ROWS = 20_000
 
 
 def _check_int(name, value, low):
@@ -66,7 +72,7 @@ def _complete_graph(graph: CausalGraph, columns: list[str], unmentioned: str) ->
     if unmentioned == "children":
         for k, child in enumerate(others):
             edges += [(p, child) for p in mentioned + others[:k]]
-    return CausalGraph(edges, nodes=columns)
+    return CausalGraph(edges, nodes=columns, origins=graph.origins)
 
 
 class CCGMSynthesizer(BaseEstimator):
@@ -101,6 +107,9 @@ class CCGMSynthesizer(BaseEstimator):
         unmentioned columns before it (it may depend on everything, but causes
         nothing in the graph).  ``"roots"``: each joins the joint root block.
         The edges added are part of :attr:`graph_`.
+    edge_penalty : float, default=0.01
+        With ``fit(..., learn_edges=True)``: how much log-likelihood, in nats per
+        row, a learned edge must add to be kept.
     random_state : int, numpy Generator or None, default=None
         Seeds fitting.  Sampling methods take their own ``random_state``.
     verbose : int, default=0
@@ -116,6 +125,14 @@ class CCGMSynthesizer(BaseEstimator):
         The fitted causal VAE (private; never needed by users).
     history_ : list of dict
         Training and validation loss per epoch.
+    learned_edges_ : tuple of (str, str)
+        Edges the model added to the given graph (``fit(..., learn_edges=True)``);
+        they are part of :attr:`graph_`.
+    edge_scores_ : DataFrame
+        With ``learn_edges=True``: for every candidate edge (index parent, child),
+        its final gate ``probability`` and, where the gate ended open, the
+        held-out ``gain`` in nats per row from opening it.  Edges with an open
+        gate and a gain above ``edge_penalty`` are added.
     removed_edges_ : tuple of (str, str)
         Edges removed at generation time (empty unless made by :meth:`debias`).
     n_features_in_ : int
@@ -137,7 +154,8 @@ class CCGMSynthesizer(BaseEstimator):
     def __init__(self, *, epochs: int = 60, batch_size: int = 512, learning_rate: float = 2e-3,
                  hidden_size: int = 64, latent_dim: int = 2, max_bins: int = 64,
                  validation_fraction: float = 0.1, patience: int = 6,
-                 unmentioned: str = "children", random_state=None, verbose: int = 0):
+                 unmentioned: str = "children", edge_penalty: float = 0.01,
+                 random_state=None, verbose: int = 0):
         self.epochs = epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -147,6 +165,7 @@ class CCGMSynthesizer(BaseEstimator):
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.unmentioned = unmentioned
+        self.edge_penalty = edge_penalty
         self.random_state = random_state
         self.verbose = verbose
 
@@ -160,6 +179,9 @@ class CCGMSynthesizer(BaseEstimator):
         vf = self.validation_fraction
         if isinstance(vf, bool) or not isinstance(vf, numbers.Real) or not 0 <= vf < 0.5:
             raise ValueError(f"validation_fraction must be in [0, 0.5), got {vf!r}.")
+        ep = self.edge_penalty
+        if isinstance(ep, bool) or not isinstance(ep, numbers.Real) or not ep >= 0:
+            raise ValueError(f"edge_penalty must be a number >= 0, got {ep!r}.")
         if self.unmentioned not in ("children", "roots"):
             raise ValueError(
                 f"unmentioned must be 'children' or 'roots', got {self.unmentioned!r}."
@@ -173,7 +195,9 @@ class CCGMSynthesizer(BaseEstimator):
         return tags
 
     # -- fitting ---------------------------------------------------------------
-    def fit(self, X: pd.DataFrame, y=None, graph=None) -> CCGMSynthesizer:
+    def fit(self, X: pd.DataFrame, y=None, graph=None, *, learn_edges: bool = False,
+            sensitive=None, target: str | None = None, forbidden=None,
+            tiers=None) -> CCGMSynthesizer:
         """Fit the causal model to ``X`` under ``graph``.
 
         Parameters
@@ -187,7 +211,25 @@ class CCGMSynthesizer(BaseEstimator):
         graph : CausalGraph, list of (parent, child), networkx.DiGraph or adjacency DataFrame
             The causal graph over (some of) ``X``'s column names.  Pass ``[]``
             for a model with no causal edges (every column then follows the
-            ``unmentioned`` rule).
+            ``unmentioned`` rule).  ``None`` discovers a graph from ``X`` with
+            :func:`debiasgen.discover_graph` (PC, under the background knowledge
+            below).
+        learn_edges : bool, default=False
+            Keep ``graph``'s edges fixed and let the model add edges inside its
+            causal layer: each allowed missing edge gets a stochastic gate whose
+            probability is trained with the mechanisms, under a sparsity penalty
+            (``edge_penalty`` nats per row per edge) and NOTEARS' acyclicity
+            penalty; edges whose gate ends open are added (strongest first, never
+            closing a cycle) and the model is then fitted on the completed graph.
+            Learned edges are listed in :attr:`learned_edges_`.
+        sensitive : str or list of str, optional
+            Sensitive attributes: no edge is ever learned (or discovered) into them.
+        target : str, optional
+            The outcome: no edge is ever learned (or discovered) out of it.
+        forbidden : list of (parent, child), optional
+            Edges never learned or discovered.
+        tiers : list of list of str, optional
+            Temporal order: no edge from a later tier into an earlier one.
 
         Returns
         -------
@@ -206,13 +248,21 @@ class CCGMSynthesizer(BaseEstimator):
 
         self._validate_params()
         X = validate_frame(_as_frame(self, X))
+        columns = list(X.columns)
+        knowledge = check_knowledge(
+            columns, sensitive=sensitive, target=target, forbidden=forbidden, tiers=tiers
+        )
         if graph is None:
-            raise GraphError(
-                "fit needs a causal graph: pass graph=[(parent, child), ...] (or [] for no edges)."
+            from debiasgen.discovery import discover_graph
+
+            graph = discover_graph(
+                X, sensitive=sensitive, target=target, forbidden=forbidden, tiers=tiers,
+                random_state=_seed(self.random_state), verbose=bool(self.verbose),
             )
         graph = CausalGraph.coerce(graph)
         graph.check_columns(X.columns)
-        columns = list(X.columns)
+        # A sensitive column the graph leaves out is a root, never a child of the others.
+        graph = graph.add_nodes(s for s in knowledge["sensitive"] if s not in graph)
         self.graph_ = _complete_graph(graph, columns, self.unmentioned)
         self.encoder_ = TabularEncoder(max_bins=self.max_bins).fit(X)
         codes, values = self.encoder_.encode(X)
@@ -220,6 +270,14 @@ class CCGMSynthesizer(BaseEstimator):
         self.module_ = self._build_module(generator)
         codes_t = torch.as_tensor(codes)
         feats = self.module_.features(codes_t, torch.as_tensor(values))
+        self.learned_edges_ = ()
+        if learn_edges:
+            self.learned_edges_ = self._learn_edges(knowledge, feats, codes_t, generator)
+            self.graph_ = CausalGraph(
+                self.graph_.edges + self.learned_edges_, nodes=columns,
+                origins={**self.graph_.origins, **dict.fromkeys(self.learned_edges_, "learned")},
+            )
+            self.module_ = self._build_module(generator)
         self.history_ = train(
             self.module_, feats, codes_t, epochs=self.epochs, batch_size=self.batch_size,
             learning_rate=self.learning_rate, validation_fraction=self.validation_fraction,
@@ -228,6 +286,40 @@ class CCGMSynthesizer(BaseEstimator):
         self.removed_edges_ = ()
         self._removal = None
         return self
+
+    def _learn_edges(self, knowledge, feats, codes, generator) -> tuple[tuple[str, str], ...]:
+        """Train gates on the allowed missing edges; the edges whose gate ends open."""
+        import torch
+
+        from debiasgen.nn import structure
+
+        candidates = candidate_edges(self.graph_, knowledge)
+        if not candidates:
+            return ()
+        index = self._column_index
+        parents = self._model_parents()
+        pairs = [(index[p], index[c]) for p, c in candidates]
+        for p, c in pairs:
+            parents[c].append(p)
+        model = structure.GatedCausalVAE(
+            self.encoder_.layout_, parents, pairs, self.hidden_size, self.latent_dim, generator
+        )
+        fixed = [(index[p], index[c]) for p, c in self.graph_.edges]
+        if len(codes) > _EDGE_ROWS:
+            rows = torch.randperm(len(codes), generator=generator)[:_EDGE_ROWS]
+            feats, codes = feats[rows], codes[rows]
+        prob, gain = structure.learn_edges(
+            model, fixed, feats, codes, epochs=min(self.epochs, _EDGE_EPOCHS),
+            batch_size=self.batch_size, learning_rate=self.learning_rate,
+            edge_penalty=self.edge_penalty, generator=generator, verbose=self.verbose,
+        )
+        self.edge_scores_ = pd.DataFrame(
+            {"probability": prob.numpy().astype(float), "gain": gain.numpy().astype(float)},
+            index=pd.MultiIndex.from_tuples(candidates, names=["parent", "child"]),
+        )
+        # open gates whose held-out gain pays the penalty, strongest first, acyclic
+        gain = self.edge_scores_["gain"].fillna(-np.inf)
+        return tuple(select_edges(self.graph_, gain.items(), threshold=self.edge_penalty))
 
     @property
     def _column_index(self) -> dict[str, int]:
@@ -497,6 +589,7 @@ class CCGMSynthesizer(BaseEstimator):
             "graph": self.graph_.to_dict(),
             "encoder": enc_meta,
             "history": self.history_,
+            "learned_edges": [list(e) for e in self.learned_edges_],
             "removal": None if self._removal is None else {
                 "edges": [list(e) for e in self.removed_edges_],
                 "reference": {k: _scalar_to_json(v) for k, v in self.reference_.items()},
@@ -516,7 +609,6 @@ class CCGMSynthesizer(BaseEstimator):
         """Load a synthesizer written by :meth:`save` (no arbitrary unpickling)."""
         import torch
 
-
         blob = torch.load(Path(path), weights_only=True)
         if not isinstance(blob, dict) or blob.get("format") != _FORMAT:
             raise ValueError(f"{path} is not a debiasgen model file.")
@@ -529,6 +621,7 @@ class CCGMSynthesizer(BaseEstimator):
         self.module_.load_state_dict(blob["state"])
         self.module_.eval()
         self.history_ = meta["history"]
+        self.learned_edges_ = tuple(tuple(e) for e in meta.get("learned_edges", []))
         self.n_features_in_ = len(self.graph_.nodes)
         self.feature_names_in_ = np.asarray(self.graph_.nodes, dtype=object)
         self.removed_edges_, self._removal = (), None

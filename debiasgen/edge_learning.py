@@ -1,0 +1,97 @@
+"""Which edges may be learned, and which are, around a fixed causal graph.
+
+Used by ``CCGMSynthesizer.fit(..., learn_edges=True)``: the given graph's edges
+stay; the model may add an edge ``(j, c)`` only when it
+
+* is not in the graph and would not close a cycle with the graph's edges;
+* does not point into a ``sensitive`` column or out of the ``target``;
+* is not ``forbidden`` and does not point from a later tier to an earlier one.
+
+Associations among the graph's roots are already modelled (the joint root block),
+so an edge between two roots is learned only where it explains more than that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from debiasgen.exceptions import GraphError
+from debiasgen.graph import CausalGraph
+
+
+def _as_list(value, name: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    try:
+        return list(value)
+    except TypeError:
+        raise TypeError(
+            f"{name} must be a column name or a list of names, got {value!r}."
+        ) from None
+
+
+def check_knowledge(columns: Sequence[str], *, sensitive=None, target=None, forbidden=None,
+                    tiers=None) -> dict:
+    """Validated background knowledge: names checked against ``columns``."""
+    known = set(columns)
+    sens = _as_list(sensitive, "sensitive")
+    if target is not None and not isinstance(target, str):
+        raise TypeError(f"target must be one column name, got {target!r}.")
+    forb = []
+    for item in forbidden or []:
+        if not (isinstance(item, (tuple, list)) and len(item) == 2):
+            raise TypeError(f"forbidden must hold (parent, child) pairs, got {item!r}.")
+        forb.append((item[0], item[1]))
+    tier_of = {}
+    for k, tier in enumerate(tiers or []):
+        for name in _as_list(tier, "each tier"):
+            if name in tier_of:
+                raise GraphError(f"column {name!r} is in more than one tier; list it once.")
+            tier_of[name] = k
+    named = sens + ([target] if target is not None else []) + [n for e in forb for n in e]
+    unknown = sorted({n for n in [*named, *tier_of] if n not in known}, key=str)
+    if unknown:
+        raise GraphError(
+            f"background knowledge names columns the data lacks: {unknown!r}; "
+            f"the columns are {list(columns)!r}."
+        )
+    if target is not None and target in sens:
+        raise GraphError(f"{target!r} cannot be both the target and a sensitive attribute.")
+    return {"sensitive": sens, "target": target, "forbidden": set(forb), "tier": tier_of}
+
+
+def candidate_edges(graph: CausalGraph, knowledge: dict) -> list[tuple[str, str]]:
+    """The edges the model may add to ``graph`` (see the module docstring)."""
+    sensitive, target = set(knowledge["sensitive"]), knowledge["target"]
+    tier = knowledge["tier"]
+    out = []
+    for child in graph.nodes:
+        if child in sensitive:
+            continue
+        below = set(graph.descendants(child))
+        for parent in graph.nodes:
+            if (parent == child or parent == target or parent in below
+                    or graph.has_edge(parent, child)
+                    or (parent, child) in knowledge["forbidden"]
+                    or tier.get(parent, -1) > tier.get(child, len(tier) + 1)):
+                continue
+            out.append((parent, child))
+    return out
+
+
+def select_edges(graph: CausalGraph, scored: Iterable[tuple[tuple[str, str], float]],
+                 threshold: float = 0.5) -> list[tuple[str, str]]:
+    """Candidates scoring above ``threshold``, strongest first, each added only if the
+    graph stays acyclic."""
+    import networkx as nx
+
+    dag = graph.to_networkx()
+    kept = []
+    for (p, c), score in sorted(scored, key=lambda item: -item[1]):
+        if score <= threshold or nx.has_path(dag, c, p):
+            continue
+        dag.add_edge(p, c)
+        kept.append((p, c))
+    return kept
