@@ -7,8 +7,11 @@ stay; the model may add an edge ``(j, c)`` only when it
 * does not point into a ``sensitive`` column or out of the ``target``;
 * is not ``forbidden`` and does not point from a later tier to an earlier one.
 
-Associations among the graph's roots are already modelled (the joint root block),
-so an edge between two roots is learned only where it explains more than that.
+* does not point from a root of the graph into another root that has children:
+  the association between roots is already modelled by the joint root block (a
+  literature graph rarely names the common causes of its roots) and would
+  otherwise be turned into a causal edge.  An isolated column (no edges at all)
+  can still get parents.
 """
 
 from __future__ import annotations
@@ -66,6 +69,8 @@ def candidate_edges(graph: CausalGraph, knowledge: dict) -> list[tuple[str, str]
     """The edges the model may add to ``graph`` (see the module docstring)."""
     sensitive, target = set(knowledge["sensitive"]), knowledge["target"]
     tier = knowledge["tier"]
+    roots = set(graph.roots)
+    placed_roots = {r for r in roots if graph.children(r)}
     out = []
     for child in graph.nodes:
         if child in sensitive:
@@ -73,6 +78,7 @@ def candidate_edges(graph: CausalGraph, knowledge: dict) -> list[tuple[str, str]
         below = set(graph.descendants(child))
         for parent in graph.nodes:
             if (parent == child or parent == target or parent in below
+                    or (parent in roots and child in placed_roots)
                     or graph.has_edge(parent, child)
                     or (parent, child) in knowledge["forbidden"]
                     or tier.get(parent, -1) > tier.get(child, len(tier) + 1)):

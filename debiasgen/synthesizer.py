@@ -221,7 +221,9 @@ class CCGMSynthesizer(BaseEstimator):
             (``edge_penalty`` nats per row per edge) and NOTEARS' acyclicity
             penalty; edges whose gate ends open are added (strongest first, never
             closing a cycle) and the model is then fitted on the completed graph.
-            Learned edges are listed in :attr:`learned_edges_`.
+            Learned edges are listed in :attr:`learned_edges_`.  No edge is learned
+            from a root of ``graph`` into another root with children: their
+            association stays in the joint root block.
         sensitive : str or list of str, optional
             Sensitive attributes: no edge is ever learned (or discovered) into them.
         target : str, optional
@@ -299,8 +301,8 @@ class CCGMSynthesizer(BaseEstimator):
         index = self._column_index
         parents = self._model_parents()
         pairs = [(index[p], index[c]) for p, c in candidates]
-        for p, c in pairs:
-            parents[c].append(p)
+        for p, c in pairs:  # a candidate from the root block is gated, not also fixed
+            parents[c] = [q for q in parents[c] if q != p] + [p]
         model = structure.GatedCausalVAE(
             self.encoder_.layout_, parents, pairs, self.hidden_size, self.latent_dim, generator
         )

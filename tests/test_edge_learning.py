@@ -42,8 +42,10 @@ def learned_bc(data):
     return _fit(data, ("b", "c"), sensitive="s", target="d")
 
 
-@pytest.mark.parametrize("held", [("b", "c"), ("s", "c")])
+@pytest.mark.parametrize("held", [("b", "c"), ("s", "c"), ("c", "d")])
 def test_a_held_out_edge_is_learned_and_nothing_else(data, learned_bc, held):
+    # ("c", "d") leaves d isolated, a root after s and a in the joint root block: its
+    # candidate inputs from the block must be gated, not also fed to it unconditionally
     synth = learned_bc if held == ("b", "c") else _fit(data, held, sensitive="s", target="d")
     assert synth.learned_edges_ == (held,)
     assert set(synth.graph_.edges) == set(TRUTH)
@@ -87,6 +89,8 @@ def test_candidates_follow_the_knowledge():
     assert ("b", "a") not in cands and ("c", "a") not in cands  # later tier -> earlier
     assert ("c", "b") not in cands                      # would close b -> c -> b
     assert ("a", "b") not in cands                      # already an edge
+    assert ("s", "a") not in cands                      # root -> placed root: root block
+    assert ("s", "y") in cands                          # an isolated column may get parents
     assert {("s", "y"), ("c", "y"), ("a", "y"), ("s", "b")} <= cands
 
 
