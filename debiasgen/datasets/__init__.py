@@ -15,7 +15,8 @@ from debiasgen.datasets._adult import (
     adult_graph,
     load_adult,
 )
-from debiasgen.datasets._scm import SCM_KINDS, StructuralCausalModel, make_scm
+from debiasgen.datasets._scm import SCM_KINDS, StructuralCausalModel
+from debiasgen.datasets._scm_build import make_scm
 
 __all__ = [
     "ADULT_EDGES",
