@@ -8,7 +8,7 @@ result and says which rule forbids a directed pair.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from debiasgen.exceptions import GraphError
@@ -32,18 +32,10 @@ class Knowledge:
 
     def why_forbidden(self, parent: str, child: str) -> str | None:
         """Which rule forbids ``parent -> child`` (``None`` if it is allowed)."""
-        if (parent, child) in self.explicit_forbidden:
-            return "it is in forbidden"
-        if child in self.sensitive:
-            return f"sensitive attribute {child!r} gets no parents"
-        if parent == self.target:
-            return f"the target {parent!r} gets no children"
         tier = {name: k for k, names in enumerate(self.tiers) for name in names}
-        if parent in tier and child in tier and tier[parent] > tier[child]:
-            return (
-                f"tiers put {parent!r} (tier {tier[parent]}) after {child!r} (tier {tier[child]})"
-            )
-        return None
+        return why_forbidden(
+            parent, child, self.sensitive, self.target, tier, self.explicit_forbidden
+        )
 
     def forbidden(self) -> frozenset[tuple[str, str]]:
         """All forbidden directed pairs of columns."""
@@ -53,11 +45,42 @@ class Knowledge:
         )
 
 
-def name_list(value, argument: str, columns: Sequence[str]) -> tuple[str, ...]:
+def why_forbidden(
+    parent: str,
+    child: str,
+    sensitive: Collection[str],
+    target: str | None,
+    tier: Mapping[str, int],
+    forbidden: Collection[tuple[str, str]],
+) -> str | None:
+    """Which rule forbids ``parent -> child`` (``None`` if it is allowed).
+
+    The one statement of the rules, shared by discovery and edge learning: an
+    explicitly forbidden pair, an edge into a sensitive attribute, an edge out of
+    the target, an edge from a later tier (``tier`` maps a column to its tier) to
+    an earlier one.
+    """
+    if (parent, child) in forbidden:
+        return "it is in forbidden"
+    if child in sensitive:
+        return f"sensitive attribute {child!r} gets no parents"
+    if parent == target:
+        return f"the target {parent!r} gets no children"
+    if parent in tier and child in tier and tier[parent] > tier[child]:
+        return f"tiers put {parent!r} (tier {tier[parent]}) after {child!r} (tier {tier[child]})"
+    return None
+
+
+def as_names(value, argument: str) -> list:
+    """``value`` as a list: one column name, or an iterable of them (not yet checked)."""
     names = [value] if isinstance(value, str) else value
     if isinstance(names, (bytes, dict)) or not isinstance(names, Iterable):
         raise TypeError(f"{argument} must be a column name or a list of them; got {value!r}.")
-    names = list(names)
+    return list(names)
+
+
+def name_list(value, argument: str, columns: Sequence[str]) -> tuple[str, ...]:
+    names = as_names(value, argument)
     for name in names:
         check_column(name, argument, columns)
     return tuple(dict.fromkeys(names))

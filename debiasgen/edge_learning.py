@@ -18,28 +18,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from debiasgen._knowledge import as_names, why_forbidden
 from debiasgen.exceptions import GraphError
 from debiasgen.graph import CausalGraph
-
-
-def _as_list(value, name: str) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [value]
-    try:
-        return list(value)
-    except TypeError:
-        raise TypeError(
-            f"{name} must be a column name or a list of names, got {value!r}."
-        ) from None
 
 
 def check_knowledge(columns: Sequence[str], *, sensitive=None, target=None, forbidden=None,
                     tiers=None) -> dict:
     """Validated background knowledge: names checked against ``columns``."""
     known = set(columns)
-    sens = _as_list(sensitive, "sensitive")
+    sens = [] if sensitive is None else as_names(sensitive, "sensitive")
     if target is not None and not isinstance(target, str):
         raise TypeError(f"target must be one column name, got {target!r}.")
     forb = []
@@ -49,7 +37,7 @@ def check_knowledge(columns: Sequence[str], *, sensitive=None, target=None, forb
         forb.append((item[0], item[1]))
     tier_of = {}
     for k, tier in enumerate(tiers or []):
-        for name in _as_list(tier, "each tier"):
+        for name in as_names(tier, f"tiers[{k}]"):
             if name in tier_of:
                 raise GraphError(f"column {name!r} is in more than one tier; list it once.")
             tier_of[name] = k
@@ -68,20 +56,18 @@ def check_knowledge(columns: Sequence[str], *, sensitive=None, target=None, forb
 def candidate_edges(graph: CausalGraph, knowledge: dict) -> list[tuple[str, str]]:
     """The edges the model may add to ``graph`` (see the module docstring)."""
     sensitive, target = set(knowledge["sensitive"]), knowledge["target"]
-    tier = knowledge["tier"]
+    tier, forbidden = knowledge["tier"], knowledge["forbidden"]
     roots = set(graph.roots)
     placed_roots = {r for r in roots if graph.children(r)}
     out = []
     for child in graph.nodes:
-        if child in sensitive:
-            continue
         below = set(graph.descendants(child))
         for parent in graph.nodes:
-            if (parent == child or parent == target or parent in below
+            if (parent == child or parent in below
                     or (parent in roots and child in placed_roots)
                     or graph.has_edge(parent, child)
-                    or (parent, child) in knowledge["forbidden"]
-                    or tier.get(parent, -1) > tier.get(child, len(tier) + 1)):
+                    or why_forbidden(parent, child, sensitive, target, tier, forbidden)
+                    is not None):
                 continue
             out.append((parent, child))
     return out
