@@ -33,16 +33,6 @@ SCM_ARGS = {  # small graphs with at least one chain, so every query has descend
 }
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """Small torch fits are several times faster on one thread of a busy 2-core machine."""
-    torch = pytest.importorskip("torch")
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def fitted():
     out = {}

@@ -18,16 +18,6 @@ SE = np.sqrt(1 / N_TRAIN + 1 / N_GEN)
 FIT = dict(epochs=200, patience=10, random_state=0)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """Small torch fits are several times faster on one thread of a busy 2-core machine."""
-    torch = pytest.importorskip("torch")
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _fit(df, edges):
     return CCGMSynthesizer(**FIT).fit(df, graph=edges)
 

@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import torch  # noqa: F401  (loaded before the fixture limits OpenMP; see test_pipeline.py)
 
 from debiasgen.cli import main
 from debiasgen.synthesizer import CCGMSynthesizer

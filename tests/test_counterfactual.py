@@ -19,16 +19,6 @@ N = 6000
 FIT = dict(epochs=200, patience=10, random_state=0)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """Small torch fits are several times faster on one thread of a busy 2-core machine."""
-    torch = pytest.importorskip("torch")
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _chain_data(rng, n):
     x = rng.normal(size=n)
     m = 0.8 * x + 0.6 * rng.normal(size=n)

@@ -6,7 +6,6 @@ import importlib.util
 from pathlib import Path
 
 import pytest
-import torch  # noqa: F401  (loaded before the fixture limits OpenMP; see test_pipeline.py)
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 DEMO = EXAMPLES / "demo_adult.py"

@@ -10,7 +10,6 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-import torch  # noqa: F401  (see below)
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import GridSearchCV, cross_val_score
@@ -20,9 +19,8 @@ from sklearn.preprocessing import FunctionTransformer
 from debiasgen import CCGMSynthesizer, GraphError
 from debiasgen.pipeline import DebiasedClassifier
 
-# torch is imported above, before the fixture limits OpenMP to one thread, so that the
-# limit reaches torch's thread pool too (on a busy two-core machine the training
-# steps of these small models otherwise spend most of their time spinning).
+# Gradient boosting on one OpenMP thread (see conftest.py); torch's own thread count is
+# set once for the session by conftest's one_torch_thread.
 pytestmark = pytest.mark.usefixtures("one_openmp_thread")
 
 GRAPH = [("s", "y"), ("x", "y")]

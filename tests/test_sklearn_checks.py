@@ -11,16 +11,14 @@ below with the reason.
 from __future__ import annotations
 
 import pytest
-import torch  # noqa: F401  (see below)
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.utils.estimator_checks import check_classifiers_train, parametrize_with_checks
 
 from debiasgen import CCGMSynthesizer
 from debiasgen.pipeline import DebiasedClassifier
 
-# torch is imported above, before the fixture limits OpenMP to one thread, so that the
-# limit reaches torch's thread pool too (on a busy two-core machine the training
-# steps of these small models otherwise spend most of their time spinning).
+# Gradient boosting on one OpenMP thread (see conftest.py); torch's own thread count is
+# set once for the session by conftest's one_torch_thread.
 pytestmark = pytest.mark.usefixtures("one_openmp_thread")
 
 SYNTHESIZER_EXPECTED_FAILURES = {
