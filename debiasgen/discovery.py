@@ -190,7 +190,8 @@ def _rows(X: pd.DataFrame, max_rows, random_state) -> pd.DataFrame:
         )
     if len(X) < _MIN_ROWS:
         raise DataValidationError(
-            f"discovery needs at least {_MIN_ROWS} complete rows; X has {len(X)}."
+            f"discovery needs at least {_MIN_ROWS} complete rows; X has {len(X)}. "
+            "Impute or drop the columns with missing values, or give the graph yourself."
         )
     if max_rows is not None and len(X) > max_rows:
         rng = np.random.default_rng(random_state)

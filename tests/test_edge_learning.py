@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from debiasgen import CausalGraph, CCGMSynthesizer
+from debiasgen import CausalGraph, CCGMSynthesizer, discover_graph
 from debiasgen.edge_learning import candidate_edges, check_knowledge, select_edges
 from debiasgen.exceptions import GraphError
 
@@ -142,3 +142,11 @@ def test_learned_edges_survive_save_and_load(learned_bc, tmp_path):
     assert back.learned_edges_ == synth.learned_edges_ == (("b", "c"),)
     assert back.graph_ == synth.graph_
     pd.testing.assert_frame_equal(back.sample(50, random_state=3), synth.sample(50, random_state=3))
+
+
+def test_without_a_graph_fit_uses_the_discovered_one(data):
+    synth = CCGMSynthesizer(epochs=1, random_state=0).fit(data, sensitive="s", target="d")
+    found = discover_graph(data, sensitive="s", target="d")
+    assert synth.graph_ == found and synth.graph_.origins == found.origins
+    assert synth.graph_.parents("s") == () and synth.graph_.children("d") == ()
+    assert set(synth.graph_.origins.values()) <= {"data", "background", "rule"}

@@ -258,7 +258,8 @@ def test_global_generators_untouched(data):
 @pytest.mark.parametrize(
     "graph, exc, match",
     [
-        (None, GraphError, "fit needs a causal graph"),
+        # no graph: discovery, which needs complete rows (every row here has a gap)
+        (None, DataValidationError, "discovery needs at least 10 complete rows; X has 0"),
         ([("s", "nope")], GraphError, r"the graph names \['nope'\], which are not columns"),
         ([("s", "f"), ("f", "s")], CycleError, "directed cycle: (s -> f -> s|f -> s -> f)"),
         ([("f", "f")], GraphError, "self-loop on 'f'"),
