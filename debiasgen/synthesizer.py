@@ -109,7 +109,7 @@ class CCGMSynthesizer(BaseEstimator):
         The edges added are part of :attr:`graph_`.
     edge_penalty : float, default=0.01
         With ``fit(..., learn_edges=True)``: how much log-likelihood, in nats per
-        row, a learned edge must add to be kept.
+        row on held-out rows, a learned edge must add to be kept.
     random_state : int, numpy Generator or None, default=None
         Seeds fitting.  Sampling methods take their own ``random_state``.
     verbose : int, default=0
@@ -219,8 +219,9 @@ class CCGMSynthesizer(BaseEstimator):
             causal layer: each allowed missing edge gets a stochastic gate whose
             probability is trained with the mechanisms, under a sparsity penalty
             (``edge_penalty`` nats per row per edge) and NOTEARS' acyclicity
-            penalty; edges whose gate ends open are added (strongest first, never
-            closing a cycle) and the model is then fitted on the completed graph.
+            penalty.  A gate that ends open is kept when opening it gains more
+            than ``edge_penalty`` nats per row on held-out rows (strongest first,
+            never closing a cycle); the model is then fitted on the completed graph.
             Learned edges are listed in :attr:`learned_edges_`.  No edge is learned
             from a root of ``graph`` into another root with children: their
             association stays in the joint root block.
@@ -273,6 +274,7 @@ class CCGMSynthesizer(BaseEstimator):
         codes_t = torch.as_tensor(codes)
         feats = self.module_.features(codes_t, torch.as_tensor(values))
         self.learned_edges_ = ()
+        self.__dict__.pop("edge_scores_", None)  # from an earlier fit with learn_edges
         if learn_edges:
             self.learned_edges_ = self._learn_edges(knowledge, feats, codes_t, generator)
             self.graph_ = CausalGraph(
@@ -290,13 +292,19 @@ class CCGMSynthesizer(BaseEstimator):
         return self
 
     def _learn_edges(self, knowledge, feats, codes, generator) -> tuple[tuple[str, str], ...]:
-        """Train gates on the allowed missing edges; the edges whose gate ends open."""
+        """Train gates on the allowed missing edges; return the edges to add (open
+        gates whose held-out gain exceeds ``edge_penalty``); sets ``edge_scores_``."""
         import torch
 
         from debiasgen.nn import structure
 
         candidates = candidate_edges(self.graph_, knowledge)
+        index_names = ["parent", "child"]
         if not candidates:
+            self.edge_scores_ = pd.DataFrame(
+                {"probability": [], "gain": []},
+                index=pd.MultiIndex.from_tuples([], names=index_names),
+            )
             return ()
         index = self._column_index
         parents = self._model_parents()
@@ -317,7 +325,7 @@ class CCGMSynthesizer(BaseEstimator):
         )
         self.edge_scores_ = pd.DataFrame(
             {"probability": prob.numpy().astype(float), "gain": gain.numpy().astype(float)},
-            index=pd.MultiIndex.from_tuples(candidates, names=["parent", "child"]),
+            index=pd.MultiIndex.from_tuples(candidates, names=index_names),
         )
         # open gates whose held-out gain pays the penalty, strongest first, acyclic
         gain = self.edge_scores_["gain"].fillna(-np.inf)

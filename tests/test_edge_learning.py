@@ -150,3 +150,13 @@ def test_without_a_graph_fit_uses_the_discovered_one(data):
     assert synth.graph_ == found and synth.graph_.origins == found.origins
     assert synth.graph_.parents("s") == () and synth.graph_.children("d") == ()
     assert set(synth.graph_.origins.values()) <= {"data", "background", "rule"}
+
+
+def test_no_candidates_gives_empty_scores_and_a_refit_clears_them(data):
+    # a complete order over the columns leaves nothing to learn
+    cols = list(data.columns)
+    full = [(a, b) for i, a in enumerate(cols) for b in cols[i + 1:]]
+    synth = CCGMSynthesizer(epochs=1, random_state=0).fit(data, graph=full, learn_edges=True)
+    assert synth.learned_edges_ == () and synth.edge_scores_.empty
+    synth.fit(data, graph=full)
+    assert not hasattr(synth, "edge_scores_")
