@@ -14,7 +14,12 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from debiasgen.edge_learning import candidate_edges, check_knowledge, select_edges
+from debiasgen.edge_learning import (
+    candidate_edges,
+    check_knowledge,
+    orient_by_colliders,
+    select_edges,
+)
 from debiasgen.encoding import TabularEncoder, _scalar_to_json, validate_frame
 from debiasgen.exceptions import DataValidationError, GraphError
 from debiasgen.graph import CausalGraph
@@ -28,6 +33,7 @@ _FORMAT_VERSION = 1
 # a row is worth 200 nats over 20k rows).
 _EDGE_EPOCHS = 8
 _EDGE_ROWS = 20_000
+_EDGE_ROUNDS = 3  # learning rounds at most (another only after an edge is turned round)
 
 
 def _check_int(name, value, low):
@@ -131,8 +137,9 @@ class CCGMSynthesizer(BaseEstimator):
     edge_scores_ : DataFrame
         With ``learn_edges=True``: for every candidate edge (index parent, child),
         its final gate ``probability`` and, where the gate ended open, the
-        held-out ``gain`` in nats per row from opening it.  Edges with an open
-        gate and a gain above ``edge_penalty`` are added.
+        held-out ``gain`` in nats per row from opening it (of the last learning
+        round).  Edges with an open gate and a gain above ``edge_penalty`` are
+        added, turned round where a collider in the data says so.
     removed_edges_ : tuple of (str, str)
         Edges removed at generation time (empty unless made by :meth:`debias`).
     n_features_in_ : int
@@ -221,7 +228,11 @@ class CCGMSynthesizer(BaseEstimator):
             (``edge_penalty`` nats per row per edge) and NOTEARS' acyclicity
             penalty.  A gate that ends open is kept when opening it gains more
             than ``edge_penalty`` nats per row on held-out rows (strongest first,
-            never closing a cycle); the model is then fitted on the completed graph.
+            never closing a cycle).  Gates decide better whether two columns are
+            joined than which way: a kept edge that a collider in the data
+            contradicts (``j -> c <- k`` with ``j``, ``k`` independent) is turned
+            round, and learning runs again with it fixed (at most 3 rounds).  The
+            model is then fitted on the completed graph.
             Learned edges are listed in :attr:`learned_edges_`.  No edge is learned
             from a root of ``graph`` into another root with children: their
             association stays in the joint root block.
@@ -276,11 +287,15 @@ class CCGMSynthesizer(BaseEstimator):
         self.learned_edges_ = ()
         self.__dict__.pop("edge_scores_", None)  # from an earlier fit with learn_edges
         if learn_edges:
-            self.learned_edges_ = self._learn_edges(knowledge, feats, codes_t, generator)
-            self.graph_ = CausalGraph(
-                self.graph_.edges + self.learned_edges_, nodes=columns,
-                origins={**self.graph_.origins, **dict.fromkeys(self.learned_edges_, "learned")},
-            )
+            for _ in range(_EDGE_ROUNDS):
+                learned, final = self._learn_edges(X, knowledge, feats, codes_t, generator)
+                self.learned_edges_ += learned
+                self.graph_ = CausalGraph(
+                    self.graph_.edges + learned, nodes=columns,
+                    origins={**self.graph_.origins, **dict.fromkeys(learned, "learned")},
+                )
+                if final:
+                    break
             self.module_ = self._build_module(generator)
         self.history_ = train(
             self.module_, feats, codes_t, epochs=self.epochs, batch_size=self.batch_size,
@@ -291,9 +306,11 @@ class CCGMSynthesizer(BaseEstimator):
         self._removal = None
         return self
 
-    def _learn_edges(self, knowledge, feats, codes, generator) -> tuple[tuple[str, str], ...]:
+    def _learn_edges(self, X, knowledge, feats, codes, generator):
         """Train gates on the allowed missing edges; return the edges to add (open
-        gates whose held-out gain exceeds ``edge_penalty``); sets ``edge_scores_``."""
+        gates whose held-out gain exceeds ``edge_penalty``, turned round where the
+        data's colliders say so) and whether that list is final (nothing was turned
+        round); sets ``edge_scores_``."""
         import torch
 
         from debiasgen.nn import structure
@@ -305,7 +322,7 @@ class CCGMSynthesizer(BaseEstimator):
                 {"probability": [], "gain": []},
                 index=pd.MultiIndex.from_tuples([], names=index_names),
             )
-            return ()
+            return (), True
         index = self._column_index
         parents = self._model_parents()
         pairs = [(index[p], index[c]) for p, c in candidates]
@@ -317,7 +334,7 @@ class CCGMSynthesizer(BaseEstimator):
         fixed = [(index[p], index[c]) for p, c in self.graph_.edges]
         if len(codes) > _EDGE_ROWS:
             rows = torch.randperm(len(codes), generator=generator)[:_EDGE_ROWS]
-            feats, codes = feats[rows], codes[rows]
+            feats, codes, X = feats[rows], codes[rows], X.iloc[rows.numpy()]
         prob, gain = structure.learn_edges(
             model, fixed, feats, codes, epochs=min(self.epochs, _EDGE_EPOCHS),
             batch_size=self.batch_size, learning_rate=self.learning_rate,
@@ -329,7 +346,9 @@ class CCGMSynthesizer(BaseEstimator):
         )
         # open gates whose held-out gain pays the penalty, strongest first, acyclic
         gain = self.edge_scores_["gain"].fillna(-np.inf)
-        return tuple(select_edges(self.graph_, gain.items(), threshold=self.edge_penalty))
+        kept = select_edges(self.graph_, gain.items(), threshold=self.edge_penalty)
+        oriented = orient_by_colliders(self.graph_, kept, set(candidates), X)
+        return tuple(oriented), oriented == kept
 
     @property
     def _column_index(self) -> dict[str, int]:

@@ -8,7 +8,12 @@ import pandas as pd
 import pytest
 
 from debiasgen import CausalGraph, CCGMSynthesizer, discover_graph
-from debiasgen.edge_learning import candidate_edges, check_knowledge, select_edges
+from debiasgen.edge_learning import (
+    candidate_edges,
+    check_knowledge,
+    orient_by_colliders,
+    select_edges,
+)
 from debiasgen.exceptions import GraphError
 
 TRUTH = [("a", "b"), ("b", "c"), ("s", "c"), ("c", "d")]
@@ -160,3 +165,44 @@ def test_no_candidates_gives_empty_scores_and_a_refit_clears_them(data):
     assert synth.learned_edges_ == () and synth.edge_scores_.empty
     synth.fit(data, graph=full)
     assert not hasattr(synth, "edge_scores_")
+
+
+def _collider(n=3000, seed=0):
+    """j -> c <- k with j and k independent (and a categorical k)."""
+    rng = np.random.default_rng(seed)
+    j = rng.normal(size=n)
+    k = rng.choice(["p", "q", "r"], size=n)
+    c = 0.8 * j + pd.Series(k).map({"p": -1.0, "q": 0.0, "r": 1.0}).to_numpy()
+    c = c + 0.5 * rng.normal(size=n)
+    return pd.DataFrame({"j": j, "k": k, "c": c})
+
+
+def test_a_reversed_collider_edge_is_turned_round():
+    df = _collider()
+    given = CausalGraph([("k", "c")], nodes=list(df.columns))
+    allowed = {("j", "c"), ("c", "j")}
+    # learned the wrong way round: the v-structure j -> c <- k says otherwise
+    assert orient_by_colliders(given, [("c", "j")], allowed, df) == [("j", "c")]
+    assert orient_by_colliders(given, [("j", "c")], allowed, df) == [("j", "c")]
+    # only an allowed reverse is used
+    assert orient_by_colliders(given, [("c", "j")], {("c", "j")}, df) == [("c", "j")]
+
+
+def test_a_chain_edge_is_left_as_learned():
+    # k -> c -> j: no v-structure at c (j depends on k), so the data do not say
+    rng = np.random.default_rng(1)
+    k = rng.normal(size=3000)
+    c = k + 0.5 * rng.normal(size=3000)
+    j = c + 0.5 * rng.normal(size=3000)
+    df = pd.DataFrame({"j": j, "k": k, "c": c})
+    given = CausalGraph([("k", "c")], nodes=list(df.columns))
+    allowed = {("j", "c"), ("c", "j")}
+    assert orient_by_colliders(given, [("c", "j")], allowed, df) == [("c", "j")]
+
+
+def test_edges_after_a_turned_one_are_dropped_for_the_next_round():
+    df = _collider()
+    df["z"] = np.random.default_rng(2).normal(size=len(df))
+    given = CausalGraph([("k", "c")], nodes=list(df.columns))
+    allowed = {("j", "c"), ("c", "j"), ("z", "j")}
+    assert orient_by_colliders(given, [("c", "j"), ("z", "j")], allowed, df) == [("j", "c")]
