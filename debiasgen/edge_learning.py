@@ -5,13 +5,16 @@ stay; the model may add an edge ``(j, c)`` only when it
 
 * is not in the graph and would not close a cycle with the graph's edges;
 * does not point into a ``sensitive`` column or out of the ``target``;
-* is not ``forbidden`` and does not point from a later tier to an earlier one.
-
+* is not ``forbidden`` and does not point from a later tier to an earlier one;
 * does not point from a root of the graph into another root that has children:
   the association between roots is already modelled by the joint root block (a
   literature graph rarely names the common causes of its roots) and would
   otherwise be turned into a causal edge.  An isolated column (no edges at all)
   can still get parents.
+
+:func:`select_edges` keeps the strongest open gates without closing a cycle, and
+:func:`orient_by_colliders` turns a kept edge round where a collider in the data
+says so.
 """
 
 from __future__ import annotations
