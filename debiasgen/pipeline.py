@@ -92,6 +92,21 @@ def _check_params(owner) -> None:
         )
 
 
+def _check_nested(owner, params) -> None:
+    """A clear error for ``synthesizer__...`` / ``estimator__...`` while that
+    sub-estimator is ``None`` (scikit-learn itself fails with an AttributeError)."""
+    for key in params:
+        head, sep, _ = key.partition("__")
+        if sep and head in ("synthesizer", "estimator") and hasattr(owner, head):
+            if params.get(head, getattr(owner, head)) is None:
+                example = "CCGMSynthesizer()" if head == "synthesizer" else "a classifier"
+                raise ValueError(
+                    f"cannot set {key!r}: {type(owner).__name__}.{head} is None (the "
+                    f"default is built only at fit). Pass {head}={example} to tune "
+                    f"its parameters."
+                )
+
+
 def _seeds(random_state, k: int) -> list[int | None]:
     """``k`` integer seeds from ``random_state`` (a local generator; ``None`` stays
     nondeterministic)."""
@@ -315,6 +330,10 @@ class DebiasedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         self.n_synthetic = n_synthetic
         self.random_state = random_state
 
+    def set_params(self, **params) -> DebiasedClassifier:
+        _check_nested(self, params)
+        return super().set_params(**params)
+
     def fit(self, X: pd.DataFrame, y) -> DebiasedClassifier:
         """Fit the synthesizer on ``X`` and ``y``, de-bias it, and train the estimator
         on rows drawn from it.
@@ -483,6 +502,10 @@ n_synthetic, random_state
             """Fit the synthesizer (as :meth:`fit_resample`, discarding the rows)."""
             self.fit_resample(X, y)
             return self
+
+        def set_params(self, **params):
+            _check_nested(self, params)
+            return super().set_params(**params)
 
         def fit_resample(self, X, y) -> tuple[Any, Any]:
             """De-biased synthetic rows and labels.

@@ -281,3 +281,19 @@ def test_importing_the_module_stays_cheap():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.split()
     assert out == ["False", "False"]
+
+
+def test_tuning_a_default_sub_estimator_says_what_to_do():
+    from debiasgen import CCGMSynthesizer
+
+    with pytest.raises(ValueError, match=r"cannot set 'synthesizer__epochs'.*synthesizer=CCGM"):
+        DebiasedClassifier().set_params(synthesizer__epochs=3)
+    with pytest.raises(ValueError, match=r"cannot set 'estimator__max_iter'.*a classifier"):
+        DebiasedClassifier().set_params(estimator__max_iter=3)
+    clf = DebiasedClassifier().set_params(synthesizer=CCGMSynthesizer(), synthesizer__epochs=3)
+    assert clf.synthesizer.epochs == 3
+    pytest.importorskip("imblearn")
+    from debiasgen.pipeline import DebiasSampler
+
+    with pytest.raises(ValueError, match=r"DebiasSampler.synthesizer is None"):
+        DebiasSampler().set_params(synthesizer__epochs=3)
