@@ -23,7 +23,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d, validate_data
 
-from debiasgen.synthesizer import CCGMSynthesizer
+from debiasgen.synthesizer import CCGMSynthesizer, _tabular_input_tags
 
 # DebiasSampler is left out of __all__ on purpose: it exists only where
 # imbalanced-learn is installed, and a star import must not fail without it.
@@ -407,11 +407,7 @@ class DebiasedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         return self.estimator_.decision_function(X)
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True  # missing values are modelled
-        tags.input_tags.string = True
-        tags.input_tags.categorical = True
-        return tags
+        return _tabular_input_tags(super().__sklearn_tags__())
 
 
 # -- the imbalanced-learn sampler -------------------------------------------------------

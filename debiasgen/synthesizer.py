@@ -70,6 +70,15 @@ def _as_frame(estimator, X) -> pd.DataFrame:
     return pd.DataFrame(X, columns=[f"x{j}" for j in range(X.shape[1])])
 
 
+def _tabular_input_tags(tags):
+    """scikit-learn tags of an estimator fitted on raw tables: missing values are
+    modelled, strings and categories are accepted."""
+    tags.input_tags.allow_nan = True
+    tags.input_tags.string = True
+    tags.input_tags.categorical = True
+    return tags
+
+
 def _complete_graph(graph: CausalGraph, columns: list[str], unmentioned: str) -> CausalGraph:
     """The model's graph over all columns (see ``unmentioned`` in CCGMSynthesizer)."""
     mentioned = [c for c in columns if c in graph]
@@ -195,11 +204,7 @@ class CCGMSynthesizer(BaseEstimator):
             )
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True  # missing values are modelled
-        tags.input_tags.string = True
-        tags.input_tags.categorical = True
-        return tags
+        return _tabular_input_tags(super().__sklearn_tags__())
 
     # -- fitting ---------------------------------------------------------------
     def fit(self, X: pd.DataFrame, y=None, graph=None, *, learn_edges: bool = False,

@@ -64,19 +64,16 @@ class GatedCausalVAE(CausalVAE):
         self._uniform_source = generator
         self._eval_gates = None
 
-    def held_out_gain(self, k: int, feats, codes) -> float:
-        """Nats per row that opening gate ``k`` adds to the ELBO of its child node
-        on the given rows (posterior-mean noise; the other gates as they stand)."""
-        child = self.candidates[k][1]
+    def node_losses(self, feats, codes, gates: torch.Tensor) -> torch.Tensor:
+        """Each node's mean negative ELBO on the given rows with the gates set to
+        ``gates`` (0/1 per candidate) and posterior-mean noise: ``[n_nodes]``."""
         eps = torch.zeros(self.n_nodes, codes.shape[0], self.latent_dim)
-        losses = []
-        for state in (True, False):
-            self._eval_gates = (self.gate_logits > 0).float()
-            self._eval_gates[k] = float(state)
+        self._eval_gates = gates
+        try:
             nll, kl = self.elbo_terms(feats, codes, eps)
-            losses.append(float((nll[child] + kl[child]).mean()))
-        self._eval_gates = None
-        return losses[1] - losses[0]
+        finally:
+            self._eval_gates = None
+        return (nll + kl).mean(1)
 
     def probabilities(self) -> torch.Tensor:
         return torch.sigmoid(self.gate_logits)
@@ -167,7 +164,15 @@ def learn_edges(model: GatedCausalVAE, fixed_edges, feats, codes, *, epochs: int
     prob = model.probabilities().detach()
     gain = torch.full_like(prob, float("nan"))
     if n_held:
+        # the gain of an open gate: the child's held-out loss with that gate alone
+        # closed, minus its loss with the gates as they stand (computed once)
+        feats, codes = feats[held], codes[held]
+        standing = (prob > 0.5).float()
         with torch.no_grad():
-            for k in torch.nonzero(prob > 0.5).flatten().tolist():
-                gain[k] = model.held_out_gain(k, feats[held], codes[held])
+            base = model.node_losses(feats, codes, standing)
+            for k in torch.nonzero(standing).flatten().tolist():
+                closed = standing.clone()
+                closed[k] = 0.0
+                child = model.candidates[k][1]
+                gain[k] = model.node_losses(feats, codes, closed)[child] - base[child]
     return prob, gain
