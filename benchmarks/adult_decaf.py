@@ -18,7 +18,7 @@ test rows:
   on hard labels;
 * standard protocol (our headline): HistGradientBoostingClassifier with native
   categorical support, ">50K" positive, AUROC from probabilities, F1, equalized
-  odds, DP and FTU (from probabilities), via :mod:`debiasgen.fairness`.
+  odds, DP and FTU (from probabilities), via :mod:`debiasgen.fairness.report`.
 
 Also: the data-level gap (the >50K rate of men minus women in each dataset,
 which the generator controls), fit time per run, the DP-versus-AUROC curve over
@@ -42,8 +42,8 @@ from sklearn.preprocessing import MinMaxScaler, OrdinalEncoder
 
 from debiasgen import CCGMSynthesizer
 from debiasgen.datasets import adult_graph, load_adult
-from debiasgen.fairness import fairness_report
-from debiasgen.fidelity import fidelity_report
+from debiasgen.evaluation.fidelity import fidelity_report
+from debiasgen.fairness.report import fairness_report
 
 TARGET, SENSITIVE = "income", "sex"
 DECAF_ROWS = pd.DataFrame(

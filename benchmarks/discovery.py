@@ -33,9 +33,9 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from debiasgen.core.graph import CausalGraph, structural_hamming_distance
 from debiasgen.datasets import adult_graph, load_adult, make_scm
-from debiasgen.discovery import discover_graph
-from debiasgen.graph import CausalGraph, structural_hamming_distance
+from debiasgen.structure.discovery import discover_graph
 
 ALPHA = 0.01
 

@@ -39,8 +39,8 @@ import pandas as pd
 import torch
 
 from debiasgen import CCGMSynthesizer, structural_hamming_distance
+from debiasgen.core.graph import CausalGraph
 from debiasgen.datasets import adult_graph, load_adult, make_scm
-from debiasgen.graph import CausalGraph
 
 
 def pick_edge(truth: CausalGraph, seed: int) -> tuple[str, str]:

@@ -2,7 +2,7 @@
 
 For each SCM kind and size (``debiasgen.datasets.make_scm``) both models are fitted on
 the same rows with the true graph; their ``do()`` samples and unit counterfactuals are
-scored with :mod:`debiasgen.causal_fidelity` against the SCM's exact answers.
+scored with :mod:`debiasgen.evaluation.known_truth` against the SCM's exact answers.
 DoWhy is an optional, benchmark-only dependency (``pip install dowhy``; it needs
 ``scipy<=1.15.3``, so a separate environment is simplest).
 
@@ -40,17 +40,17 @@ import numpy as np
 import pandas as pd
 
 from debiasgen import CCGMSynthesizer
-from debiasgen.causal_fidelity import (
+from debiasgen.datasets import make_scm
+from debiasgen.evaluation.known_truth import (
     counterfactual_error,
     edge_removal_error,
     intervention_grid,
     interventional_error,
 )
-from debiasgen.datasets import make_scm
 
 
 class DoWhyModel:
-    """DoWhy gcm behind the duck-typed model API of :mod:`debiasgen.causal_fidelity`."""
+    """DoWhy gcm behind the duck-typed model API of :mod:`debiasgen.evaluation.known_truth`."""
 
     def __init__(self, graph, data: pd.DataFrame):
         from dowhy import gcm

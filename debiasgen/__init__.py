@@ -5,15 +5,14 @@ sample, intervene (``do``) and generate data with chosen causal edges removed.
 torch is imported only when a model is fitted or loaded.
 """
 
-from debiasgen.discovery import discover_graph
+from debiasgen._version import __version__
+from debiasgen.core.graph import EDGE_ORIGINS, CausalGraph, structural_hamming_distance
+from debiasgen.evaluation.fidelity import FidelityReport, fidelity_report
 from debiasgen.exceptions import CycleError, DataValidationError, GraphError, NotFittedError
-from debiasgen.fairness import FairnessReport, fairness_report
-from debiasgen.fidelity import FidelityReport, fidelity_report
-from debiasgen.graph import EDGE_ORIGINS, CausalGraph, structural_hamming_distance
-from debiasgen.pipeline import DebiasedClassifier
-from debiasgen.synthesizer import CCGMSynthesizer
-
-__version__ = "0.1.0"
+from debiasgen.fairness.report import FairnessReport, fairness_report
+from debiasgen.integrations.classifier import DebiasedClassifier
+from debiasgen.model.synthesizer import CCGMSynthesizer
+from debiasgen.structure.discovery import discover_graph
 
 __all__ = [
     "CCGMSynthesizer",

@@ -28,7 +28,7 @@ import pandas as pd
 
 from debiasgen import CCGMSynthesizer
 from debiasgen.datasets import make_scm
-from debiasgen.discovery import discover_graph
+from debiasgen.structure.discovery import discover_graph
 
 
 def compare_edges(true_graph, found) -> pd.DataFrame:

@@ -25,7 +25,7 @@ from sklearn.model_selection import GridSearchCV, train_test_split
 
 from debiasgen import CCGMSynthesizer
 from debiasgen.datasets import adult_graph, load_adult
-from debiasgen.pipeline import DebiasedClassifier
+from debiasgen.integrations.classifier import DebiasedClassifier
 
 
 def measure(name: str, model, X: pd.DataFrame, y: pd.Series) -> dict:

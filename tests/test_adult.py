@@ -14,6 +14,8 @@ import pytest
 from debiasgen import CCGMSynthesizer
 from debiasgen.datasets import adult_graph, load_adult
 
+pytestmark = pytest.mark.slow  # a default fit on the full Adult data (pytest -m "not slow" skips)
+
 N_GEN = 50_000
 
 

@@ -14,13 +14,13 @@ import pandas as pd
 import pytest
 
 from debiasgen import CCGMSynthesizer
-from debiasgen.causal_fidelity import (
+from debiasgen.datasets import SCM_KINDS, make_scm
+from debiasgen.evaluation.known_truth import (
     counterfactual_error,
     edge_removal_error,
     intervention_grid,
     interventional_error,
 )
-from debiasgen.datasets import SCM_KINDS, make_scm
 
 N_TRAIN, N_GEN, Z = 3000, 3000, 4.0
 SE = np.sqrt(1 / N_TRAIN + 1 / N_GEN)

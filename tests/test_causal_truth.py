@@ -13,6 +13,8 @@ import pytest
 
 from debiasgen import CCGMSynthesizer
 
+pytestmark = pytest.mark.slow  # 200-epoch fits on known-truth SCMs (pytest -m "not slow" skips)
+
 N_TRAIN, N_GEN, Z = 6000, 20000, 4.0
 SE = np.sqrt(1 / N_TRAIN + 1 / N_GEN)
 FIT = dict(epochs=200, patience=10, random_state=0)

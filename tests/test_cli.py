@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from debiasgen.cli import main
-from debiasgen.synthesizer import CCGMSynthesizer
+from debiasgen.integrations.cli import main
+from debiasgen.model.synthesizer import CCGMSynthesizer
 
 pytestmark = pytest.mark.usefixtures("one_openmp_thread")
 

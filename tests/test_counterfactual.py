@@ -15,6 +15,8 @@ import pytest
 
 from debiasgen import CCGMSynthesizer, DataValidationError
 
+pytestmark = pytest.mark.slow  # 200-epoch fits on known-truth SCMs (pytest -m "not slow" skips)
+
 N = 6000
 FIT = dict(epochs=200, patience=10, random_state=0)
 

@@ -13,6 +13,7 @@ import sys
 import pandas as pd
 import pytest
 
+from debiasgen.core.graph import CausalGraph
 from debiasgen.datasets import (
     ADULT_EDGES,
     ADULT_SENSITIVE,
@@ -21,7 +22,6 @@ from debiasgen.datasets import (
     adult_graph,
     load_adult,
 )
-from debiasgen.graph import CausalGraph
 
 COLUMNS = [
     "age",

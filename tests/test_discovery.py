@@ -1,4 +1,4 @@
-"""Tests for ``debiasgen.discovery.discover_graph``.
+"""Tests for ``debiasgen.structure.discovery.discover_graph``.
 
 Accuracy is checked against known truth: linear-Gaussian SCMs from
 ``debiasgen.datasets.make_scm`` and pgmpy's standard discrete networks (a
@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from debiasgen.core.graph import CausalGraph, structural_hamming_distance
 from debiasgen.datasets import make_scm
-from debiasgen.discovery import discover_graph
 from debiasgen.exceptions import CycleError, DataValidationError, GraphError
-from debiasgen.graph import CausalGraph, structural_hamming_distance
+from debiasgen.structure.discovery import discover_graph
 
 
 def skeleton_errors(a: CausalGraph, b: CausalGraph) -> int:

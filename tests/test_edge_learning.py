@@ -8,13 +8,13 @@ import pandas as pd
 import pytest
 
 from debiasgen import CausalGraph, CCGMSynthesizer, discover_graph
-from debiasgen.edge_learning import (
+from debiasgen.exceptions import GraphError
+from debiasgen.structure.edge_learning import (
     candidate_edges,
     check_knowledge,
     orient_by_colliders,
     select_edges,
 )
-from debiasgen.exceptions import GraphError
 
 TRUTH = [("a", "b"), ("b", "c"), ("s", "c"), ("c", "d")]
 

@@ -1,4 +1,4 @@
-"""Tests for ``debiasgen.encoding``: TabularEncoder and validate_frame.
+"""Tests for ``debiasgen.core.encoding``: TabularEncoder and validate_frame.
 
 The round trip ``decode(*encode(X))`` is checked property-based over dtypes,
 missing values and odd column names; the binning facts are checked on small
@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from debiasgen.encoding import TabularEncoder, validate_frame
+from debiasgen.core.encoding import TabularEncoder, validate_frame
 from debiasgen.exceptions import DataValidationError
 
 # -- strategies -------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Tests for ``debiasgen.fairness.fairness_report`` against known answers.
+"""Tests for ``debiasgen.fairness.report.fairness_report`` against known answers.
 
 Small tables where the truth is known by construction: a label that equals the
 sensitive attribute (every group metric at its extreme), a label independent of it
@@ -20,7 +20,7 @@ from sklearn.metrics import accuracy_score, roc_auc_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 
-from debiasgen.fairness import FairnessReport, fairness_report
+from debiasgen.fairness.report import FairnessReport, fairness_report
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402

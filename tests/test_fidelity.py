@@ -1,4 +1,4 @@
-"""Tests for ``debiasgen.fidelity.fidelity_report`` against known answers.
+"""Tests for ``debiasgen.evaluation.fidelity.fidelity_report`` against known answers.
 
 Identical tables (every distance 0), a shifted numeric column (KS as scipy computes
 it), independently permuted columns (synthetic associations vanish, so the difference
@@ -16,7 +16,7 @@ import pytest
 from scipy.stats import ks_2samp
 from scipy.stats.contingency import association
 
-from debiasgen.fidelity import FidelityReport, fidelity_report
+from debiasgen.evaluation.fidelity import FidelityReport, fidelity_report
 
 matplotlib.use("Agg")
 

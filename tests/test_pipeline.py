@@ -17,7 +17,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from debiasgen import CCGMSynthesizer, GraphError
-from debiasgen.pipeline import DebiasedClassifier
+from debiasgen.integrations.classifier import DebiasedClassifier
 
 # Gradient boosting on one OpenMP thread (see conftest.py); torch's own thread count is
 # set once for the session by conftest's one_torch_thread.
@@ -214,7 +214,7 @@ class _Recorder(ClassifierMixin, BaseEstimator):
 def test_sampler_in_an_imblearn_pipeline_resamples_at_fit_time_only():
     from imblearn.pipeline import make_pipeline as imb_pipeline
 
-    from debiasgen.pipeline import DebiasSampler
+    from debiasgen.integrations.sampler import DebiasSampler
 
     X, y = scm(500, 8)
     sampler = DebiasSampler(CCGMSynthesizer(epochs=3), graph=GRAPH, sensitive="s",
@@ -233,7 +233,7 @@ def test_sampler_in_an_imblearn_pipeline_resamples_at_fit_time_only():
 
 
 def test_sampler_returns_arrays_for_arrays_and_keeps_the_label_name():
-    from debiasgen.pipeline import DebiasSampler
+    from debiasgen.integrations.sampler import DebiasSampler
 
     X, y = scm(200, 9)
     sampler = DebiasSampler(CCGMSynthesizer(epochs=1), graph=[], n_synthetic=50,
@@ -252,7 +252,7 @@ def test_sampler_passes_imblearn_parameter_checks_and_pickles():
     from imblearn.base import is_sampler
     from imblearn.utils.estimator_checks import check_param_validation
 
-    from debiasgen.pipeline import DebiasSampler
+    from debiasgen.integrations.sampler import DebiasSampler
 
     sampler = DebiasSampler(CCGMSynthesizer(epochs=1), graph=[])
     assert is_sampler(sampler)
@@ -262,20 +262,20 @@ def test_sampler_passes_imblearn_parameter_checks_and_pickles():
 
 
 def test_sampler_without_imblearn_names_the_extra(monkeypatch):
-    import debiasgen.pipeline as module
+    import debiasgen.integrations.classifier as module
 
-    monkeypatch.setattr(module, "_SAMPLER", None)
+    monkeypatch.delitem(sys.modules, "debiasgen.integrations.sampler", raising=False)
     monkeypatch.setitem(sys.modules, "imblearn", None)
     monkeypatch.setitem(sys.modules, "imblearn.base", None)
     with pytest.raises(ImportError, match=r"debiasgen\[imblearn\]"):
-        from debiasgen.pipeline import DebiasSampler  # noqa: F401
+        from debiasgen.integrations.sampler import DebiasSampler  # noqa: F401
     # the classifier does not need imbalanced-learn
     assert module.DebiasedClassifier().get_params()["criterion"] is None
 
 
 def test_importing_the_module_stays_cheap():
     code = (
-        "import sys, debiasgen.pipeline; "
+        "import sys, debiasgen.integrations.classifier; "
         "print('torch' in sys.modules, 'imblearn' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -293,7 +293,7 @@ def test_tuning_a_default_sub_estimator_says_what_to_do():
     clf = DebiasedClassifier().set_params(synthesizer=CCGMSynthesizer(), synthesizer__epochs=3)
     assert clf.synthesizer.epochs == 3
     pytest.importorskip("imblearn")
-    from debiasgen.pipeline import DebiasSampler
+    from debiasgen.integrations.sampler import DebiasSampler
 
     with pytest.raises(ValueError, match=r"DebiasSampler.synthesizer is None"):
         DebiasSampler().set_params(synthesizer__epochs=3)

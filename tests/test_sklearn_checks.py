@@ -15,7 +15,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.utils.estimator_checks import check_classifiers_train, parametrize_with_checks
 
 from debiasgen import CCGMSynthesizer
-from debiasgen.pipeline import DebiasedClassifier
+from debiasgen.integrations.classifier import DebiasedClassifier
 
 # Gradient boosting on one OpenMP thread (see conftest.py); torch's own thread count is
 # set once for the session by conftest's one_torch_thread.

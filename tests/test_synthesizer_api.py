@@ -9,7 +9,6 @@ for any fitted weights, except the missing rate, which gets a longer fit.
 from __future__ import annotations
 
 import os
-import pickle
 import warnings
 
 import numpy as np
@@ -20,6 +19,8 @@ import torch
 from sklearn.base import clone
 
 from debiasgen import CCGMSynthesizer, CycleError, DataValidationError, GraphError, NotFittedError
+from debiasgen.exceptions import ModelFileError
+from debiasgen.nn.network import CausalNetwork
 
 SMALL = dict(epochs=3, hidden_size=16, batch_size=128)
 GRAPH = [("s", "f"), ("f", "i")]  # leaves c, o, k, z unmentioned
@@ -76,7 +77,7 @@ def fair():
 
 # -- scikit-learn conventions -------------------------------------------------------
 
-FITTED = ["graph_", "encoder_", "module_", "history_", "removed_edges_", "n_features_in_",
+FITTED = ["graph_", "encoder_", "network_", "history_", "removed_edges_", "n_features_in_",
           "feature_names_in_"]
 
 
@@ -120,7 +121,7 @@ def test_init_stores_params_unvalidated_and_fit_rejects_them(data, param, value,
     assert getattr(est, param) == value
     with pytest.raises((ValueError, TypeError), match=match):
         est.fit(data, graph=GRAPH)
-    assert not hasattr(est, "module_")
+    assert not hasattr(est, "network_")
 
 
 def test_fit_returns_self_and_sets_fitted_attributes(data):
@@ -130,7 +131,7 @@ def test_fit_returns_self_and_sets_fitted_attributes(data):
     assert est.n_features_in_ == len(cols)
     assert list(est.feature_names_in_) == cols
     assert list(est.graph_.nodes) == cols and list(est.encoder_.columns) == cols
-    assert isinstance(est.module_, torch.nn.Module)
+    assert isinstance(est.network_, CausalNetwork)
     assert est.removed_edges_ == ()
     assert 1 <= len(est.history_) <= 2
     assert all(np.isfinite(r["train_loss"]) for r in est.history_)
@@ -413,7 +414,7 @@ def test_load_does_not_unpickle_arbitrary_objects(tmp_path):
     canary = str(tmp_path / "executed")
     path = tmp_path / "evil.dbg"
     torch.save({"format": "debiasgen-ccgm", "meta": _Payload(canary)}, path)
-    with pytest.raises(pickle.UnpicklingError, match="Weights only load failed"):
+    with pytest.raises(ModelFileError, match="not a debiasgen model file"):
         CCGMSynthesizer.load(path)
     assert not os.path.exists(canary)
     torch.load(path, weights_only=False)  # the payload is live: a full unpickle runs it

@@ -11,7 +11,7 @@ from importlib import resources
 
 import pandas as pd
 
-from debiasgen.graph import CausalGraph
+from debiasgen.core.graph import CausalGraph
 
 __all__ = [
     "ADULT_EDGES",

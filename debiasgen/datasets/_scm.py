@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from debiasgen.graph import CausalGraph
+from debiasgen.core.graph import CausalGraph
 
 __all__ = ["SCM_KINDS", "StructuralCausalModel"]
 
@@ -375,7 +375,7 @@ class StructuralCausalModel:
         known to lie in the observed class's interval; it is drawn uniformly there
         (its posterior, ignoring the correlation of confounded roots' noises).
         Counterfactuals from this noise are the best any model that sees only the
-        rows can do by posterior sampling: :mod:`debiasgen.causal_fidelity` uses
+        rows can do by posterior sampling: :mod:`debiasgen.evaluation.known_truth` uses
         them as the floor for categorical accuracy.
         """
         missing = [c for c in self.columns if c not in getattr(data, "columns", ())]

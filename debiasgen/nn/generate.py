@@ -148,7 +148,16 @@ def sample_classes(logits: torch.Tensor, e: torch.Tensor, n_classes: torch.Tenso
     return codes, ((e - lower) / p.clamp_min(1e-300)).clamp(0.0, 1.0 - 1e-12)
 
 
-def _step(model, nodes, batch, noise, removal, shadow):
+def _step(model, nodes, batch, noise, removal, shadow, keep=None):
+    """Generate ``nodes`` (one level) into ``batch``.
+
+    ``keep`` (an observed batch whose noise ``noise`` was abducted from): a row whose
+    mechanism inputs for a node are exactly the observed ones keeps the node's observed
+    value.  Same inputs and same noise must give the same value; saying so exactly,
+    instead of recomputing it, makes an identity counterfactual return the row on any
+    platform (recomputed logits may differ in the last bit between batch shapes, and a
+    categorical noise near its class boundary would then flip the class).
+    """
     idx = torch.tensor(nodes)
     inputs = model.gather_inputs(batch.feats, idx)
     if removal is not None:
@@ -161,17 +170,28 @@ def _step(model, nodes, batch, noise, removal, shadow):
     codes, w = sample_classes(
         model.logits(inputs, noise.u[idx], idx), noise.e[idx], model.n_classes[idx]
     )
+    same = None
+    if keep is not None:
+        same = (inputs == model.gather_inputs(keep.feats, idx)).all(dim=2)  # [k, batch]
     for k, j in enumerate(nodes):
-        batch.set(model, j, codes[k], model.class_values(j, codes[k], w[k]))
+        new_codes, new_values = codes[k], model.class_values(j, codes[k], w[k])
+        if same is not None:
+            new_codes = torch.where(same[k], keep.codes[:, j], new_codes)
+            new_values = torch.where(same[k], keep.values[:, j], new_values)
+        batch.set(model, j, new_codes, new_values)
 
 
 def run_pass(model, plan, noise, *, hooks=None, removal=None, shadow=None, overrides=None,
-             roots_only=False, start: Batch | None = None, regen=None) -> Batch:
+             roots_only=False, start: Batch | None = None, regen=None,
+             abducted: bool = False) -> Batch:
     """One generation pass over ``noise``; see the module docstring.
 
     With ``start`` (an observed batch) only the nodes in ``regen`` are generated;
-    every other node keeps its value from ``start`` (a counterfactual pass).
+    every other node keeps its value from ``start`` (a counterfactual pass).  With
+    ``abducted`` (``noise`` was abducted from ``start``), a regenerated node whose
+    inputs did not change keeps its observed value (see :func:`_step`).
     """
+    keep = start if abducted else None
     hooks = hooks or {}
     batch = Batch.empty(model, noise.e.shape[1]) if start is None else copy.deepcopy(start)
 
@@ -179,7 +199,7 @@ def run_pass(model, plan, noise, *, hooks=None, removal=None, shadow=None, overr
         return tuple(j for j in nodes if regen is None or j in regen)
 
     for r in active(plan.roots):
-        _step(model, (r,), batch, noise, removal, shadow)
+        _step(model, (r,), batch, noise, removal, shadow, keep)
     for j, (codes, values) in (overrides or {}).items():
         batch.set(model, j, codes, values)
     for r in plan.roots:
@@ -189,7 +209,7 @@ def run_pass(model, plan, noise, *, hooks=None, removal=None, shadow=None, overr
         return batch
     for level in plan.levels:
         if active(level):
-            _step(model, active(level), batch, noise, removal, shadow)
+            _step(model, active(level), batch, noise, removal, shadow, keep)
         for j in level:
             if j in hooks:
                 batch.set(model, j, *hooks[j](batch.codes[:, j], batch.values[:, j]))
@@ -269,11 +289,12 @@ def counterfactual(model, plan, codes: torch.Tensor, values: torch.Tensor,
                 whole = removal.noise_reuse < 1.0
                 shadow = run_pass(model, plan, noise.blend(fresh, removal.noise_reuse),
                                   hooks=redraw, start=observed,
-                                  regen=None if whole else set(sensitive_regen))
+                                  regen=None if whole else set(sensitive_regen),
+                                  abducted=not whole)
             else:
                 shadow = run_pass(model, plan, fresh)
         batch = run_pass(model, plan, noise, hooks=hooks, removal=removal, shadow=shadow,
-                         start=observed, regen=set(regen))
+                         start=observed, regen=set(regen), abducted=True)
         out_codes.append(batch.codes)
         out_values.append(batch.values)
     return torch.cat(out_codes), torch.cat(out_values)

@@ -25,7 +25,7 @@ import torch
 from scipy.special import ndtri
 from torch import nn
 
-from debiasgen.encoding import NUMERIC, normal_scores
+from debiasgen.core.encoding import NUMERIC, normal_scores
 
 
 def _uniform(shape, fan_in, generator):

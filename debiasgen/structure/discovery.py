@@ -3,7 +3,7 @@
 This module is the only place that imports causal-learn, and it does so inside
 functions, so ``import debiasgen`` stays cheap. It converts at the boundary:
 the user's column names go in (never causal-learn's ``X1..Xn``), a
-:class:`~debiasgen.graph.CausalGraph` over those names comes out (never an
+:class:`~debiasgen.core.graph.CausalGraph` over those names comes out (never an
 integer endpoint matrix), causal-learn's progress bars, prints and warnings are
 silenced unless ``verbose``, and inputs are validated here with errors that name
 the column or argument instead of causal-learn's ``assert`` statements.
@@ -21,8 +21,8 @@ Pipeline of :func:`discover_graph`:
    rule below, labelling each edge with its origin.
 
 Only the causal-learn calls live here: the knowledge checks are in
-:mod:`debiasgen._knowledge`, the encodings and the mixed-data statistic in
-:mod:`debiasgen._ci_tests`, and step 5 in :mod:`debiasgen._orientation`.
+:mod:`debiasgen.structure.knowledge`, the encodings and the mixed-data statistic in
+:mod:`debiasgen.structure.independence`, and step 5 in :mod:`debiasgen.structure.orientation`.
 """
 
 from __future__ import annotations
@@ -36,12 +36,12 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from debiasgen._ci_tests import BlockGaussianStats, encode
-from debiasgen._knowledge import Knowledge, validate_knowledge
-from debiasgen._orientation import edge_kinds, to_dag
-from debiasgen.encoding import _is_categorical, validate_frame
+from debiasgen.core.encoding import is_categorical, validate_frame
+from debiasgen.core.graph import CausalGraph
 from debiasgen.exceptions import DataValidationError
-from debiasgen.graph import CausalGraph
+from debiasgen.structure.independence import BlockGaussianStats, encode
+from debiasgen.structure.knowledge import Knowledge, validate_knowledge
+from debiasgen.structure.orientation import edge_kinds, to_dag
 
 __all__ = ["DISCOVERY_METHODS", "CI_TESTS", "discover_graph"]
 
@@ -90,7 +90,7 @@ def _mixed_test_class():
         return cit._custom_ci_tests[_MIXED_TEST]
 
     class BlockGaussianLR(cit.CIT_Base):
-        """causal-learn's face of :class:`~debiasgen._ci_tests.BlockGaussianStats`."""
+        """causal-learn's face of :class:`~debiasgen.structure.independence.BlockGaussianStats`."""
 
         def __init__(self, data, expanded=None, **kwargs):
             super().__init__(data, **kwargs)
@@ -277,7 +277,7 @@ def discover_graph(
         knowledge (it is forbidden, enters a sensitive attribute, leaves the
         target, goes against the tiers) or required edges form a cycle.
     DataValidationError
-        Fewer than 10 complete rows (see :func:`~debiasgen.encoding.validate_frame`
+        Fewer than 10 complete rows (see :func:`~debiasgen.core.encoding.validate_frame`
         for the other checks on ``X``).
 
     Warns
@@ -339,7 +339,7 @@ def discover_graph(
     start = time.perf_counter()
     rows = _rows(X, max_rows, random_state)
     if ci_test == "auto":
-        all_categorical = all(_is_categorical(rows[c].dtype) for c in columns)
+        all_categorical = all(is_categorical(rows[c].dtype) for c in columns)
         ci_test = "gsq" if all_categorical else "mixed"
     _warn_recodings(rows)
     data, extra = encode(rows, ci_test)

@@ -86,7 +86,7 @@ class ColumnLayout:
         return 1 + int(self.has_missing)
 
 
-def _is_categorical(dtype) -> bool:
+def is_categorical(dtype) -> bool:
     return (
         isinstance(dtype, pd.CategoricalDtype)
         or pd.api.types.is_bool_dtype(dtype)
@@ -131,7 +131,7 @@ def validate_frame(X) -> pd.DataFrame:
         raise DataValidationError(f"duplicate column names {dup!r}; give each column its own name.")
     for name in X.columns:
         dtype = X[name].dtype
-        if _is_categorical(dtype):
+        if is_categorical(dtype):
             continue
         if not _is_numeric(dtype):
             raise TypeError(
@@ -198,7 +198,7 @@ class TabularEncoder:
     def _fit_column(self, name: str, col: pd.Series) -> ColumnLayout:
         missing = col.isna().to_numpy()
         has_missing = bool(missing.any())
-        if _is_categorical(col.dtype):
+        if is_categorical(col.dtype):
             observed = pd.unique(col[~missing])
             if isinstance(col.dtype, pd.CategoricalDtype):
                 order = [c for c in col.dtype.categories if c in set(observed)]
@@ -224,6 +224,12 @@ class TabularEncoder:
     @property
     def columns(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.layout_)
+
+    @property
+    def index_(self) -> dict[str, int]:
+        """Column name -> node index: the one column index every part reads (the
+        layout's order, which is the data's column order and the graph's node order)."""
+        return {c.name: j for j, c in enumerate(self.layout_)}
 
     def encode(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """Return ``(codes, values)``: int64 class codes and float64 numeric values.
@@ -320,7 +326,7 @@ class TabularEncoder:
             entry = {
                 "name": spec.name, "kind": spec.kind, "n_classes": spec.n_classes,
                 "has_missing": spec.has_missing, "dtype": _dtype_to_json(spec.dtype),
-                "categories": [_scalar_to_json(c) for c in spec.categories],
+                "categories": [scalar_to_json(c) for c in spec.categories],
             }
             meta["columns"].append(entry)
             if spec.kind == NUMERIC:
@@ -345,7 +351,7 @@ class TabularEncoder:
         return enc
 
 
-def _scalar_to_json(value):
+def scalar_to_json(value):
     if isinstance(value, np.generic):
         value = value.item()
     if value is None or isinstance(value, (str, bool, int, float)):
@@ -360,14 +366,23 @@ def _dtype_to_json(dtype) -> dict:
     if isinstance(dtype, pd.CategoricalDtype):
         return {
             "name": "category", "ordered": bool(dtype.ordered),
-            "categories": [_scalar_to_json(c) for c in dtype.categories],
+            "categories": [scalar_to_json(c) for c in dtype.categories],
         }
+    if isinstance(dtype, pd.StringDtype):
+        # str(dtype) forgets the storage (string[pyarrow] would load as string[python])
+        na_value = getattr(dtype, "na_value", pd.NA)
+        return {"name": "string", "storage": dtype.storage,
+                "na": "nan" if na_value is not pd.NA else "NA"}
     return {"name": str(dtype)}
 
 
 def _dtype_from_json(entry: dict):
     if entry["name"] == "category":
         return pd.CategoricalDtype(entry["categories"], ordered=entry["ordered"])
+    if entry["name"] == "string" and "storage" in entry:
+        if entry.get("na") == "nan":
+            return pd.StringDtype(storage=entry["storage"], na_value=np.nan)
+        return pd.StringDtype(storage=entry["storage"])
     return pd.api.types.pandas_dtype(entry["name"])
 
 

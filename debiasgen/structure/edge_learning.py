@@ -21,9 +21,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from debiasgen._knowledge import as_names, why_forbidden
+from debiasgen.core.graph import CausalGraph
 from debiasgen.exceptions import GraphError
-from debiasgen.graph import CausalGraph
+from debiasgen.structure.knowledge import as_names, why_forbidden
 
 
 def check_knowledge(columns: Sequence[str], *, sensitive=None, target=None, forbidden=None,
@@ -106,13 +106,13 @@ def orient_by_colliders(graph: CausalGraph, learned: list[tuple[str, str]],
     ``j`` independent of ``k`` but dependent on it given ``c`` (the v-structure
     ``j -> c <- k``; with ``c -> j`` instead, ``j`` would be independent of
     ``k`` given ``c``).  Tested with the mixed-data likelihood-ratio test of
-    :mod:`debiasgen._ci_tests`.  An edge is turned only when the data imply the
+    :mod:`debiasgen.structure.independence`.  An edge is turned only when the data imply the
     reverse and not its own direction, the reverse is ``allowed``, and it closes
     no cycle.
     """
     import networkx as nx
 
-    from debiasgen._ci_tests import BlockGaussianStats, encode
+    from debiasgen.structure.independence import BlockGaussianStats, encode
 
     dag = graph.to_networkx()  # the graph without the learned edges
     column = {name: k for k, name in enumerate(X.columns)}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
 import numbers
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -14,47 +13,30 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from debiasgen.edge_learning import (
+from debiasgen.core.encoding import TabularEncoder, validate_frame
+from debiasgen.core.graph import CausalGraph
+from debiasgen.core.validation import check_int, check_real, check_rows, seed_from
+from debiasgen.exceptions import (
+    DataValidationError,
+    GraphError,
+    InvalidParameterError,
+    InvalidTypeError,
+)
+from debiasgen.structure.edge_learning import (
     candidate_edges,
     check_knowledge,
     orient_by_colliders,
     select_edges,
 )
-from debiasgen.encoding import TabularEncoder, _scalar_to_json, validate_frame
-from debiasgen.exceptions import DataValidationError, GraphError
-from debiasgen.graph import CausalGraph
 
 __all__ = ["CCGMSynthesizer"]
 
-_FORMAT = "debiasgen-ccgm"
-_FORMAT_VERSION = 1
 # The edge-learning stage decides which edges exist, a coarser question than fitting
 # the mechanisms: a few epochs on at most 20k rows answer it (an edge worth 0.01 nats
 # a row is worth 200 nats over 20k rows).
 _EDGE_EPOCHS = 8
 _EDGE_ROWS = 20_000
 _EDGE_ROUNDS = 3  # learning rounds at most (another only after an edge is turned round)
-
-
-def _check_int(name, value, low):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}.")
-
-
-def _seed(random_state) -> int:
-    """An integer seed from ``random_state`` without touching global generators."""
-    if random_state is None:
-        return int(np.random.default_rng().integers(2**62))
-    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
-        return int(random_state) % 2**62
-    if isinstance(random_state, np.random.Generator):
-        return int(random_state.integers(2**62))
-    if isinstance(random_state, np.random.RandomState):
-        return int(random_state.randint(2**31))
-    raise TypeError(
-        "random_state must be None, an int, a numpy Generator or RandomState; "
-        f"got {random_state!r}."
-    )
 
 
 def _as_frame(estimator, X) -> pd.DataFrame:
@@ -70,7 +52,7 @@ def _as_frame(estimator, X) -> pd.DataFrame:
     return pd.DataFrame(X, columns=[f"x{j}" for j in range(X.shape[1])])
 
 
-def _tabular_input_tags(tags):
+def tabular_input_tags(tags):
     """scikit-learn tags of an estimator fitted on raw tables: missing values are
     modelled, strings and categories are accepted."""
     tags.input_tags.allow_nan = True
@@ -88,6 +70,23 @@ def _complete_graph(graph: CausalGraph, columns: list[str], unmentioned: str) ->
         for k, child in enumerate(others):
             edges += [(p, child) for p in mentioned + others[:k]]
     return CausalGraph(edges, nodes=columns, origins=graph.origins)
+
+
+def _model_parents(graph: CausalGraph, index: dict[str, int]) -> list[list[int]]:
+    """Each node's mechanism inputs: its parents; for a root, the earlier roots (the
+    joint root block)."""
+    roots = [index[r] for r in graph.roots]
+    parents = [[index[p] for p in graph.parents(c)] for c in graph.nodes]
+    for k, r in enumerate(roots):
+        parents[r] = roots[:k]
+    return parents
+
+
+def _plan(graph: CausalGraph, index: dict[str, int]):
+    """Generation order: the root block, then the remaining topological levels."""
+    levels = graph.topological_levels()
+    return ([index[r] for r in levels[0]],
+            [[index[c] for c in level] for level in levels[1:]])
 
 
 class CCGMSynthesizer(BaseEstimator):
@@ -136,8 +135,8 @@ class CCGMSynthesizer(BaseEstimator):
         The causal graph the model uses, over all columns.
     encoder_ : TabularEncoder
         Encoding of the columns (classes, bins, dtypes).
-    module_ : torch.nn.Module
-        The fitted causal VAE (private; never needed by users).
+    network_ : CausalNetwork
+        The fitted causal VAE behind its numpy façade (private; never needed by users).
     history_ : list of dict
         Training and validation loss per epoch.
     learned_edges_ : tuple of (str, str)
@@ -185,26 +184,26 @@ class CCGMSynthesizer(BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
+    # Upper bounds keep a typo from asking torch for impossible memory.
+    _INT_PARAMS = (("epochs", 1, 100_000), ("batch_size", 1, 2**20), ("hidden_size", 1, 4096),
+                   ("latent_dim", 1, 256), ("max_bins", 2, 100_000), ("patience", 1, 100_000),
+                   ("verbose", 0, 100))
+
     def _validate_params(self) -> None:
-        for name, low in [("epochs", 1), ("batch_size", 1), ("hidden_size", 1),
-                          ("latent_dim", 1), ("max_bins", 2), ("patience", 1), ("verbose", 0)]:
-            _check_int(name, getattr(self, name), low)
-        lr = self.learning_rate
-        if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not lr > 0:
-            raise ValueError(f"learning_rate must be a positive number, got {lr!r}.")
-        vf = self.validation_fraction
-        if isinstance(vf, bool) or not isinstance(vf, numbers.Real) or not 0 <= vf < 0.5:
-            raise ValueError(f"validation_fraction must be in [0, 0.5), got {vf!r}.")
-        ep = self.edge_penalty
-        if isinstance(ep, bool) or not isinstance(ep, numbers.Real) or not ep >= 0:
-            raise ValueError(f"edge_penalty must be a number >= 0, got {ep!r}.")
-        if self.unmentioned not in ("children", "roots"):
-            raise ValueError(
+        for name, low, high in self._INT_PARAMS:
+            check_int(name, getattr(self, name), low, high)
+        check_real("learning_rate", self.learning_rate, 0.0, 10.0, low_open=True,
+                   what="a positive number")
+        check_real("validation_fraction", self.validation_fraction, 0.0, 0.5, high_open=True)
+        check_real("edge_penalty", self.edge_penalty, 0.0, 1e6, what="a number >= 0")
+        if not isinstance(self.unmentioned, str) or self.unmentioned not in ("children", "roots"):
+            raise InvalidParameterError(
                 f"unmentioned must be 'children' or 'roots', got {self.unmentioned!r}."
             )
+        seed_from(self.random_state)  # its type, before any work
 
     def __sklearn_tags__(self):
-        return _tabular_input_tags(super().__sklearn_tags__())
+        return tabular_input_tags(super().__sklearn_tags__())
 
     # -- fitting ---------------------------------------------------------------
     def fit(self, X: pd.DataFrame, y=None, graph=None, *, learn_edges: bool = False,
@@ -261,9 +260,7 @@ class CCGMSynthesizer(BaseEstimator):
         DataValidationError, TypeError
             ``X`` is empty, holds infinities or unsupported dtypes.
         """
-        import torch
-
-        from debiasgen.nn.train import train
+        from debiasgen.nn.network import Fitting
 
         self._validate_params()
         X = validate_frame(_as_frame(self, X))
@@ -272,134 +269,100 @@ class CCGMSynthesizer(BaseEstimator):
             columns, sensitive=sensitive, target=target, forbidden=forbidden, tiers=tiers
         )
         if graph is None:
-            from debiasgen.discovery import discover_graph
+            from debiasgen.structure.discovery import discover_graph
 
             graph = discover_graph(
                 X, sensitive=sensitive, target=target, forbidden=forbidden, tiers=tiers,
-                random_state=_seed(self.random_state), verbose=bool(self.verbose),
+                random_state=seed_from(self.random_state), verbose=bool(self.verbose),
             )
         graph = CausalGraph.coerce(graph)
         graph.check_columns(X.columns)
         # A sensitive column the graph leaves out is a root, never a child of the others.
         graph = graph.add_nodes(s for s in knowledge["sensitive"] if s not in graph)
-        self.graph_ = _complete_graph(graph, columns, self.unmentioned)
-        self.encoder_ = TabularEncoder(max_bins=self.max_bins).fit(X)
-        codes, values = self.encoder_.encode(X)
-        generator = torch.Generator().manual_seed(_seed(self.random_state))
-        self.module_ = self._build_module(generator)
-        codes_t = torch.as_tensor(codes)
-        feats = self.module_.features(codes_t, torch.as_tensor(values))
-        self.learned_edges_ = ()
-        self.__dict__.pop("edge_scores_", None)  # from an earlier fit with learn_edges
+        graph = _complete_graph(graph, columns, self.unmentioned)
+        encoder = TabularEncoder(max_bins=self.max_bins).fit(X)
+        codes, values = encoder.encode(X)
+        fitting = Fitting(seed_from(self.random_state))
+        network = self._network(fitting, encoder, graph)
+        learned_edges, edge_scores = (), None
         if learn_edges:
             for _ in range(_EDGE_ROUNDS):
-                learned, final = self._learn_edges(X, knowledge, feats, codes_t, generator)
-                self.learned_edges_ += learned
-                self.graph_ = CausalGraph(
-                    self.graph_.edges + learned, nodes=columns,
-                    origins={**self.graph_.origins, **dict.fromkeys(learned, "learned")},
+                learned, final, edge_scores = self._learn_edges(
+                    fitting, X, knowledge, encoder, graph, codes, values)
+                learned_edges += learned
+                graph = CausalGraph(
+                    graph.edges + learned, nodes=columns,
+                    origins={**graph.origins, **dict.fromkeys(learned, "learned")},
                 )
                 if final:
                     break
-            self.module_ = self._build_module(generator)
-        self.history_ = train(
-            self.module_, feats, codes_t, epochs=self.epochs, batch_size=self.batch_size,
+            network = self._network(fitting, encoder, graph)
+        history = fitting.train(
+            network, codes, values, epochs=self.epochs, batch_size=self.batch_size,
             learning_rate=self.learning_rate, validation_fraction=self.validation_fraction,
-            patience=self.patience, generator=generator, verbose=self.verbose,
+            patience=self.patience, verbose=self.verbose,
         )
+        # Everything is computed; only now is the estimator changed (a failed refit
+        # leaves the earlier fit whole).
+        self.__dict__.pop("edge_scores_", None)  # from an earlier fit with learn_edges
+        if edge_scores is not None:
+            self.edge_scores_ = edge_scores
+        self.graph_, self.encoder_, self.network_ = graph, encoder, network
+        self.history_, self.learned_edges_ = history, learned_edges
         self.removed_edges_ = ()
         self._removal = None
         return self
 
-    def _learn_edges(self, X, knowledge, feats, codes, generator):
+    def _learn_edges(self, fitting, X, knowledge, encoder, graph, codes, values):
         """Train gates on the allowed missing edges; return the edges to add (open
         gates whose held-out gain exceeds ``edge_penalty``, turned round where the
-        data's colliders say so) and whether that list is final (nothing was turned
-        round); sets ``edge_scores_``."""
-        import torch
-
-        from debiasgen.nn import structure
-
-        candidates = candidate_edges(self.graph_, knowledge)
+        data's colliders say so), whether that list is final (nothing was turned
+        round), and the scores of every candidate (``edge_scores_``)."""
+        candidates = candidate_edges(graph, knowledge)
         index_names = ["parent", "child"]
         if not candidates:
-            self.edge_scores_ = pd.DataFrame(
+            empty = pd.DataFrame(
                 {"probability": [], "gain": []},
                 index=pd.MultiIndex.from_tuples([], names=index_names),
             )
-            return (), True
-        index = self._column_index
-        parents = self._model_parents()
+            return (), True, empty
+        index = encoder.index_
+        parents = _model_parents(graph, index)
         pairs = [(index[p], index[c]) for p, c in candidates]
         for p, c in pairs:  # a candidate from the root block is gated, not also fixed
             parents[c] = [q for q in parents[c] if q != p] + [p]
-        model = structure.GatedCausalVAE(
-            self.encoder_.layout_, parents, pairs, self.hidden_size, self.latent_dim, generator
-        )
-        fixed = [(index[p], index[c]) for p, c in self.graph_.edges]
-        if len(codes) > _EDGE_ROWS:
-            rows = torch.randperm(len(codes), generator=generator)[:_EDGE_ROWS]
-            feats, codes, X = feats[rows], codes[rows], X.iloc[rows.numpy()]
-        prob, gain = structure.learn_edges(
-            model, fixed, feats, codes, epochs=min(self.epochs, _EDGE_EPOCHS),
+        prob, gain, rows = fitting.learn_edges(
+            encoder.layout_, parents, pairs, [(index[p], index[c]) for p, c in graph.edges],
+            codes, values, max_rows=_EDGE_ROWS, hidden_size=self.hidden_size,
+            latent_dim=self.latent_dim, epochs=min(self.epochs, _EDGE_EPOCHS),
             batch_size=self.batch_size, learning_rate=self.learning_rate,
-            edge_penalty=self.edge_penalty, generator=generator, verbose=self.verbose,
+            edge_penalty=self.edge_penalty, verbose=self.verbose,
         )
-        self.edge_scores_ = pd.DataFrame(
-            {"probability": prob.numpy().astype(float), "gain": gain.numpy().astype(float)},
+        scores = pd.DataFrame(
+            {"probability": prob, "gain": gain},
             index=pd.MultiIndex.from_tuples(candidates, names=index_names),
         )
         # open gates whose held-out gain pays the penalty, strongest first, acyclic
-        gain = self.edge_scores_["gain"].fillna(-np.inf)
-        kept = select_edges(self.graph_, gain.items(), threshold=self.edge_penalty)
-        oriented = orient_by_colliders(self.graph_, kept, set(candidates), X)
-        return tuple(oriented), oriented == kept
+        kept = select_edges(graph, scores["gain"].fillna(-np.inf).items(),
+                            threshold=self.edge_penalty)
+        oriented = orient_by_colliders(graph, kept, set(candidates), X.iloc[rows])
+        return tuple(oriented), oriented == kept, scores
 
-    @property
-    def _column_index(self) -> dict[str, int]:
-        """Column name -> node index in the model (the data's column order)."""
-        return {c: j for j, c in enumerate(self.graph_.nodes)}
-
-    def _build_module(self, generator):
-        """The causal VAE for the fitted layout and graph (weights seeded by ``generator``)."""
-        from debiasgen.nn.model import CausalVAE
-
-        return CausalVAE(
-            self.encoder_.layout_, self._model_parents(), self.hidden_size, self.latent_dim,
-            generator,
-        )
-
-    def _model_parents(self) -> list[list[int]]:
-        index = self._column_index
-        roots = [index[r] for r in self.graph_.roots]
-        parents = [[index[p] for p in self.graph_.parents(c)] for c in self.graph_.nodes]
-        for k, r in enumerate(roots):  # the joint root block: each root sees earlier roots
-            parents[r] = roots[:k]
-        return parents
-
-    def _plan(self):
-        from debiasgen.nn.generate import Plan
-
-        index = self._column_index
-        levels = self.graph_.topological_levels()
-        return Plan(
-            tuple(index[r] for r in levels[0]),
-            tuple(tuple(index[c] for c in level) for level in levels[1:]),
-        )
+    def _network(self, fitting, encoder, graph):
+        """A freshly initialised network for ``encoder``'s layout under ``graph``."""
+        index = encoder.index_
+        roots, levels = _plan(graph, index)
+        return fitting.network(encoder.layout_, _model_parents(graph, index), roots, levels,
+                               self.hidden_size, self.latent_dim)
 
     # -- generation --------------------------------------------------------------
     def _generate(self, n, random_state, hooks=None) -> pd.DataFrame:
-        import torch
-
-        from debiasgen.nn.generate import generate
-
-        check_is_fitted(self, "module_")
-        _check_int("n", n, 1)
-        generator = torch.Generator().manual_seed(_seed(random_state))
-        codes, values = generate(
-            self.module_, self._plan(), int(n), generator, hooks=hooks, removal=self._removal
+        check_is_fitted(self, "network_")
+        n = check_rows(n, len(self.encoder_.layout_))
+        codes, values = self.network_.generate(
+            n, seed_from(random_state), hooks=hooks, removal=self._removal
         )
-        return self.encoder_.decode(codes.numpy(), values.numpy())
+        return self.encoder_.decode(codes, values)
 
     def sample(self, n: int, random_state=None) -> pd.DataFrame:
         """Draw ``n`` rows from the model (with its removed edges, if de-biased).
@@ -430,8 +393,8 @@ class CCGMSynthesizer(BaseEstimator):
             An unknown column, or a value the column cannot take (a category not
             seen in training, a non-integer for an integer column).
         """
-        check_is_fitted(self, "module_")
-        from debiasgen.queries import make_hooks
+        check_is_fitted(self, "network_")
+        from debiasgen.model.interventions import make_hooks
 
         hooks = make_hooks(self.encoder_, interventions)
         return self._generate(n, random_state, hooks)
@@ -473,11 +436,7 @@ class CCGMSynthesizer(BaseEstimator):
             ``X`` lacks fitted columns or has others, holds values unseen in
             training, or an intervention is invalid (see :meth:`intervene`).
         """
-        import torch
-
-        from debiasgen.nn.generate import counterfactual
-
-        check_is_fitted(self, "module_")
+        check_is_fitted(self, "network_")
         X = validate_frame(X)
         extra = [c for c in X.columns if c not in self.graph_]
         if extra:
@@ -490,11 +449,11 @@ class CCGMSynthesizer(BaseEstimator):
                 f"X lacks the fitted columns {absent!r}; counterfactuals need whole rows."
             )
         if not interventions and self._removal is None:
-            raise ValueError(
+            raise InvalidParameterError(
                 "counterfactual needs interventions={column: value or callable} "
                 "(they may be omitted only on a de-biased synthesizer)."
             )
-        from debiasgen.queries import make_hooks
+        from debiasgen.model.interventions import make_hooks
 
         hooks = make_hooks(self.encoder_, interventions) if interventions else {}
         names = self.graph_.nodes
@@ -504,15 +463,14 @@ class CCGMSynthesizer(BaseEstimator):
             for _, child in self.removed_edges_:
                 regen |= {child, *self.graph_.descendants(child)}
             sensitive_regen = {d for r in self.decoupled_ for d in self.graph_.descendants(r)}
-        index = self._column_index
+        index = self.encoder_.index_
         codes, values = self.encoder_.encode(X[list(names)])
-        generator = torch.Generator().manual_seed(_seed(random_state))
-        out_codes, out_values = counterfactual(
-            self.module_, self._plan(), torch.as_tensor(codes), torch.as_tensor(values),
-            generator, hooks=hooks, regen={index[c] for c in regen}, removal=self._removal,
+        out_codes, out_values = self.network_.counterfactual(
+            codes, values, seed_from(random_state), hooks=hooks,
+            regen={index[c] for c in regen}, removal=self._removal,
             sensitive_regen={index[c] for c in sensitive_regen},
         )
-        out = self.encoder_.decode(out_codes.numpy(), out_values.numpy())[list(X.columns)]
+        out = self.encoder_.decode(out_codes, out_values)[list(X.columns)]
         out.index = X.index
         return out.astype(X.dtypes.to_dict())
 
@@ -560,9 +518,9 @@ class CCGMSynthesizer(BaseEstimator):
         GraphError
             An edge that is not in :attr:`graph_`, or a preset with nothing to remove.
         """
-        from debiasgen.queries import check_edges, preset_edges
+        from debiasgen.model.interventions import check_edges, preset_edges
 
-        check_is_fitted(self, "module_")
+        check_is_fitted(self, "network_")
         if self._removal is not None:
             raise GraphError(
                 "this synthesizer is already de-biased; call debias() on the original "
@@ -571,29 +529,39 @@ class CCGMSynthesizer(BaseEstimator):
         decoupled = ()
         if criterion is not None:
             if remove_edges is not None:
-                raise ValueError("give either remove_edges or a criterion preset, not both.")
+                raise InvalidParameterError(
+                    "give either remove_edges or a criterion preset, not both.")
             edges, decoupled = preset_edges(self.graph_, sensitive, target, criterion)
         else:
             if sensitive is not None or target is not None:
-                raise ValueError("sensitive and target are used with criterion='ftu' or 'dp'.")
+                raise InvalidParameterError(
+                    "sensitive and target are used with a criterion preset ('ftu', 'cf' "
+                    "or 'dp').")
             if remove_edges is None:
-                raise ValueError("give remove_edges=[(parent, child), ...] or a criterion preset.")
+                raise InvalidParameterError(
+                    "give remove_edges=[(parent, child), ...] or a criterion preset.")
             edges = check_edges(self.graph_, remove_edges)
         if noise_reuse is None:
             noise_reuse = 1.0 if decoupled else 0.0
         elif not decoupled:
-            raise ValueError(
+            raise InvalidParameterError(
                 "noise_reuse applies to criterion='dp' only; explicit edges and 'ftu' always "
                 "replace the cut parents by an independent draw."
             )
         elif isinstance(noise_reuse, bool) or not isinstance(noise_reuse, numbers.Real) \
                 or not 0.0 <= noise_reuse <= 1.0:
-            raise ValueError(f"noise_reuse must be a number in [0, 1], got {noise_reuse!r}.")
+            raise InvalidParameterError(
+                f"noise_reuse must be a number in [0, 1], got {noise_reuse!r}.")
+        if reference is not None and not isinstance(reference, Mapping):
+            raise InvalidTypeError(
+                "reference must be a dict {parent column: value} for parents of removed "
+                f"edges, got {reference!r}."
+            )
         reference = dict(reference or {})
         cut_parents = {p for p, _ in edges}
         for p in reference:
             if p not in cut_parents:
-                raise ValueError(
+                raise InvalidParameterError(
                     f"reference names {p!r}, which is not the parent of a removed edge "
                     f"({sorted(cut_parents)!r})."
                 )
@@ -606,70 +574,68 @@ class CCGMSynthesizer(BaseEstimator):
         return new
 
     def _removal_masks(self):
-        from debiasgen.queries import build_removal
+        from debiasgen.model.interventions import removal_spec
 
-        return build_removal(self.graph_, self.encoder_, self.module_, self.removed_edges_,
-                             self.reference_, self.decoupled_, self.noise_reuse_)
+        cuts, reference, decoupled = removal_spec(
+            self.encoder_, self.removed_edges_, self.reference_, self.decoupled_)
+        return self.network_.removal(cuts, reference, decoupled, self.noise_reuse_)
 
     # -- persistence -------------------------------------------------------------
     def save(self, path: str | Path) -> None:
-        """Save weights and JSON metadata to one file (loaded by :meth:`load`)."""
-        import torch
+        """Save the fitted model to one file (read back by :meth:`load`).
 
-        check_is_fitted(self, "module_")
-        enc_meta, arrays = self.encoder_.to_state()
-        meta = {
-            "params": self.get_params(),
-            "graph": self.graph_.to_dict(),
-            "encoder": enc_meta,
-            "history": self.history_,
-            "learned_edges": [list(e) for e in self.learned_edges_],
-            "removal": None if self._removal is None else {
-                "edges": [list(e) for e in self.removed_edges_],
-                "reference": {k: _scalar_to_json(v) for k, v in self.reference_.items()},
-                "sensitive": list(self.decoupled_),
-                "noise_reuse": self.noise_reuse_,
-            },
-        }
-        meta["params"]["random_state"] = _json_random_state(self.random_state)
-        torch.save({
-            "format": _FORMAT, "version": _FORMAT_VERSION, "meta": json.dumps(meta),
-            "state": self.module_.state_dict(),
-            "arrays": {k: torch.as_tensor(v) for k, v in arrays.items()},
-        }, Path(path))
+        The file holds the weights and encoder arrays as plain tensors and
+        everything else (parameters, graph, layout, removed edges) as JSON; loading
+        never unpickles code.
+
+        Parameters
+        ----------
+        path : str or Path
+            The file to write (its folder must exist).
+
+        Raises
+        ------
+        NotFittedError
+            The synthesizer is not fitted.
+        ModelFileError
+            ``path`` cannot be written (a missing folder, a directory, no permission).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd, tempfile, os
+        >>> from debiasgen import CCGMSynthesizer
+        >>> df = pd.DataFrame({"x": np.arange(100.0), "y": np.arange(100.0) % 7})
+        >>> synth = CCGMSynthesizer(epochs=2, random_state=0).fit(df, graph=[("x", "y")])
+        >>> path = os.path.join(tempfile.mkdtemp(), "model.dbg")
+        >>> synth.save(path)
+        >>> CCGMSynthesizer.load(path).graph_.edges
+        (('x', 'y'),)
+        """
+        from debiasgen.model.persistence import save_model
+
+        check_is_fitted(self, "network_")
+        save_model(self, path)
 
     @classmethod
     def load(cls, path: str | Path) -> CCGMSynthesizer:
-        """Load a synthesizer written by :meth:`save` (no arbitrary unpickling)."""
-        import torch
+        """Load a synthesizer written by :meth:`save` (no arbitrary unpickling).
 
-        blob = torch.load(Path(path), weights_only=True)
-        if not isinstance(blob, dict) or blob.get("format") != _FORMAT:
-            raise ValueError(f"{path} is not a debiasgen model file.")
-        meta = json.loads(blob["meta"])
-        self = cls(**meta["params"])
-        self.graph_ = CausalGraph.from_dict(meta["graph"])
-        arrays = {k: v.numpy() for k, v in blob["arrays"].items()}
-        self.encoder_ = TabularEncoder.from_state(meta["encoder"], arrays)
-        self.module_ = self._build_module(torch.Generator().manual_seed(0))
-        self.module_.load_state_dict(blob["state"])
-        self.module_.eval()
-        self.history_ = meta["history"]
-        self.learned_edges_ = tuple(tuple(e) for e in meta.get("learned_edges", []))
-        self.n_features_in_ = len(self.graph_.nodes)
-        self.feature_names_in_ = np.asarray(self.graph_.nodes, dtype=object)
-        self.removed_edges_, self._removal = (), None
-        if meta["removal"] is not None:
-            r = meta["removal"]
-            self.removed_edges_ = tuple(tuple(e) for e in r["edges"])
-            self.reference_ = r["reference"]
-            self.decoupled_ = tuple(r["sensitive"])
-            self.noise_reuse_ = float(r["noise_reuse"])
-            self._removal = self._removal_masks()
-        return self
+        Parameters
+        ----------
+        path : str or Path
 
+        Returns
+        -------
+        CCGMSynthesizer
+            Fitted, with its removed edges if it was de-biased.
 
-def _json_random_state(random_state):
-    if random_state is None or isinstance(random_state, numbers.Integral):
-        return None if random_state is None else int(random_state)
-    return None  # generators cannot be saved; the fitted weights are what matter
+        Raises
+        ------
+        ModelFileError
+            ``path`` is missing, is not a debiasgen model file, was written by an
+            unknown format version, or its parts do not agree with each other (an
+            edited or damaged file).
+        """
+        from debiasgen.model.persistence import load_model
+
+        return load_model(cls, path)

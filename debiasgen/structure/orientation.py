@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import networkx as nx
 import numpy as np
 
-from debiasgen._knowledge import Knowledge
-from debiasgen.graph import CausalGraph
+from debiasgen.core.graph import CausalGraph
+from debiasgen.structure.knowledge import Knowledge
 
 
 def edge_kinds(marks: np.ndarray, names: Sequence[str]):

@@ -29,8 +29,8 @@ from sklearn.metrics import (
     zero_one_loss,
 )
 
+from debiasgen.evaluation.tables import as_datasets, check_frame, markdown_table, unify_categories
 from debiasgen.exceptions import DataValidationError
-from debiasgen.fidelity import _as_datasets, _check_frame, _markdown_table, _unify_categories
 
 __all__ = ["FairnessReport", "fairness_report"]
 
@@ -149,11 +149,11 @@ class FairnessReport:
                 "# Fairness report",
                 self._description(),
                 "## Metrics (real test rows)",
-                _markdown_table(self.metrics),
+                markdown_table(self.metrics),
                 "## By group (real test rows)",
-                _markdown_table(self.by_group),
+                markdown_table(self.by_group),
                 "## Outcome rate by group in each dataset (no classifier)",
-                _markdown_table(self.data_level),
+                markdown_table(self.data_level),
             ]
         )
 
@@ -385,14 +385,14 @@ def fairness_report(
     >>> list(report.metrics.index)
     ['real', 'no_sex']
     """
-    train = _check_frame(train, "train")
-    test = _check_frame(test, "test")
+    train = check_frame(train, "train")
+    test = check_frame(test, "test")
     if not isinstance(target, str):
         raise TypeError(f"target must be a column name (str), got {target!r}.")
     sensitive = _as_names(sensitive)
     if target in sensitive:
         raise ValueError(f"target {target!r} is also listed as sensitive; pick other columns.")
-    datasets = _as_datasets(synthetic)
+    datasets = as_datasets(synthetic)
     if "real" in datasets and include_real:
         raise ValueError(
             "a synthetic dataset is named 'real', which is the name of the real train data; "
@@ -444,7 +444,7 @@ def fairness_report(
     )
 
     names = list(frames)
-    prepared = _unify_categories([frames[n][features] for n in names] + [test[features]], features)
+    prepared = unify_categories([frames[n][features] for n in names] + [test[features]], features)
     X_test = prepared[-1]
     y_test = test[target].isin([positive]).to_numpy().astype(int)
     groups_test = _group_labels(test, sensitive)

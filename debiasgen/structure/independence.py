@@ -3,7 +3,7 @@
 Pure numpy: :func:`encode` builds the matrix causal-learn sees for each
 ``ci_test`` and :class:`BlockGaussianStats` computes the p-values of the
 mixed-data test. Registering that test with causal-learn stays in
-:mod:`debiasgen.discovery`, the only module that imports causal-learn.
+:mod:`debiasgen.structure.discovery`, the only module that imports causal-learn.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from debiasgen.encoding import _is_categorical
+from debiasgen.core.encoding import is_categorical
 
 _RIDGE = 1e-6  # added to the correlation matrix: one-hot blocks and recodings make it singular
 _MIN_LEVEL_ROWS = 20  # categories rarer than this (or 0.5% of rows) are pooled for the test
@@ -46,7 +46,7 @@ def encode(frame: pd.DataFrame, ci_test: str) -> tuple[np.ndarray, list[np.ndarr
     per_column, blocks, parts, start = [], [], [], 0
     for name in frame.columns:
         col = frame[name]
-        categorical = _is_categorical(col.dtype)
+        categorical = is_categorical(col.dtype)
         codes = pd.factorize(col, sort=True)[0].astype(float) if categorical else None
         if ci_test == "mixed":
             part = _one_hot(col) if categorical else _normal_scores(col.to_numpy(float))[:, None]

@@ -99,7 +99,7 @@ def read_edges(path: str | Path) -> list[tuple[str, str]]:
 
 # -- parsing values -------------------------------------------------------------------
 def _load_model(path: str):
-    from debiasgen.synthesizer import CCGMSynthesizer
+    from debiasgen.model.synthesizer import CCGMSynthesizer
 
     if not Path(path).is_file():
         raise FileNotFoundError(f"no such model file: {path!r}.")
@@ -165,7 +165,7 @@ def _say(args, message: str) -> None:
 
 
 def _cmd_fit(args) -> None:
-    from debiasgen.synthesizer import CCGMSynthesizer
+    from debiasgen.model.synthesizer import CCGMSynthesizer
 
     data = read_table(args.data)
     graph = None if args.discover else read_edges(args.graph)
@@ -234,7 +234,7 @@ def _cmd_debias(args) -> None:
 def _cmd_report(args) -> None:
     from sklearn.model_selection import train_test_split
 
-    from debiasgen.fairness import fairness_report
+    from debiasgen.fairness.report import fairness_report
 
     real = read_table(args.real)
     others = {}

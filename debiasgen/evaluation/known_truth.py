@@ -195,7 +195,7 @@ def interventional_error(model, truth, interventions, *, n: int = 5000,
     Examples
     --------
     >>> from debiasgen.datasets import make_scm
-    >>> from debiasgen.causal_fidelity import interventional_error
+    >>> from debiasgen.evaluation.known_truth import interventional_error
     >>> scm = make_scm("linear", 4, edge_prob=1.0, random_state=0)
     >>> err = interventional_error(scm, scm, {"x1": 1.0}, n=500, random_state=0)
     >>> err.index.names

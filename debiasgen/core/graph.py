@@ -19,11 +19,11 @@ from typing import Any
 import networkx as nx
 import pandas as pd
 
-from debiasgen.exceptions import CycleError, GraphError
+from debiasgen.core.presets import CRITERIA, PRESETS
+from debiasgen.exceptions import CycleError, GraphError, InvalidParameterError
 
 __all__ = ["EDGE_ORIGINS", "CausalGraph", "structural_hamming_distance"]
 
-_CRITERIA = ("ftu", "dp", "cf")
 
 EDGE_ORIGINS = ("given", "data", "background", "rule", "learned")
 """The labels an edge's origin may carry (see ``CausalGraph(origins=...)``):
@@ -466,10 +466,12 @@ class CausalGraph:
         ----------
         sensitive, target : str
             The sensitive attribute and the outcome; two different nodes.
-        criterion : {"ftu", "dp", "cf"}
-            ``"ftu"`` and ``"cf"``: the direct edge ``sensitive -> target`` if
-            present. ``"dp"``: every edge ``(p, target)`` where ``p`` is
-            ``sensitive`` or a descendant of it, in edge order.
+        criterion : {"ftu", "cf", "dp"}
+            A key of :data:`debiasgen.core.presets.PRESETS`.  ``"ftu"``: the
+            direct edge ``sensitive -> target`` if present.  ``"cf"`` and ``"dp"``:
+            every edge ``(p, target)`` where ``p`` is ``sensitive`` or a descendant
+            of it, in edge order (``"dp"`` also decouples ``sensitive`` from the
+            other roots when generating, which is not an edge).
 
         Returns
         -------
@@ -483,13 +485,15 @@ class CausalGraph:
         GraphError
             ``sensitive`` or ``target`` is not a node, or they are the same node.
         """
-        if criterion not in _CRITERIA:
-            raise ValueError(f"criterion must be one of {list(_CRITERIA)!r}; got {criterion!r}.")
+        if criterion not in PRESETS:
+            raise InvalidParameterError(
+                f"criterion must be one of {list(CRITERIA)!r}; got {criterion!r}."
+            )
         self._check_node(sensitive)
         self._check_node(target)
         if sensitive == target:
             raise GraphError(f"sensitive and target are both {sensitive!r}; name two nodes.")
-        if criterion == "dp":
+        if PRESETS[criterion].paths == "all":
             upstream = {sensitive, *self.descendants(sensitive)}
             return tuple((p, target) for p in self.parents(target) if p in upstream)
         return ((sensitive, target),) if self.has_edge(sensitive, target) else ()

@@ -1,7 +1,7 @@
 """Background knowledge for structure discovery: validated against the column names.
 
 :func:`validate_knowledge` checks the ``sensitive``, ``target``, ``required``,
-``forbidden`` and ``tiers`` arguments of :func:`~debiasgen.discovery.discover_graph`
+``forbidden`` and ``tiers`` arguments of :func:`~debiasgen.structure.discovery.discover_graph`
 with errors that name the argument and the column; :class:`Knowledge` holds the
 result and says which rule forbids a directed pair.
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from debiasgen.core.graph import CausalGraph
 from debiasgen.exceptions import GraphError
-from debiasgen.graph import CausalGraph
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Fairness: the fairness report on real test rows (fairlearn metrics)."""

@@ -1,0 +1,202 @@
+"""scikit-learn integration: :class:`DebiasedClassifier`, a meta-estimator.
+
+``fit`` learns a causal model of the training rows and their labels, removes chosen
+causal edges, and trains a classifier on synthetic rows drawn from the modified
+model; ``predict`` uses that classifier on real rows.  (The imbalanced-learn
+sampler that does the first half lives in :mod:`debiasgen.integrations.sampler`.)
+
+Importing this module is cheap: torch is not imported until a model is fitted.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted
+
+from debiasgen.integrations._shared import (
+    as_frame,
+    categories_of,
+    check_nested,
+    estimator_has,
+    fit_debiased,
+    seeded_clone,
+    with_categories,
+)
+from debiasgen.model.synthesizer import tabular_input_tags
+
+__all__ = ["DebiasedClassifier"]
+
+
+# -- the meta-estimator ---------------------------------------------------------------
+class DebiasedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
+    """A classifier trained on de-biased synthetic data drawn from a causal model.
+
+    ``fit(X, y)`` fits a clone of ``synthesizer`` on ``X`` joined with the label
+    ``y`` under the causal ``graph``, removes causal edges with
+    :meth:`CCGMSynthesizer.debias` (``remove_edges``, or the ``criterion`` preset
+    for ``sensitive`` and the label), draws ``n_synthetic`` rows from the modified
+    model and fits a clone of ``estimator`` on them.  ``predict`` and
+    ``predict_proba`` apply that estimator to real rows.  With neither
+    ``remove_edges`` nor ``criterion`` nothing is removed: the estimator is trained
+    on plain synthetic data from the fitted model.
+
+    Parameters
+    ----------
+    estimator : classifier, default=None
+        Trained on the synthetic rows. Default:
+        ``HistGradientBoostingClassifier(categorical_features="from_dtype")``.
+        String, object and category columns reach it as pandas categories with the
+        categories seen in training (unseen values become missing).
+    synthesizer : CCGMSynthesizer, default=None
+        The causal generative model (cloned). Default: ``CCGMSynthesizer()``.
+        Set nested parameters as ``synthesizer__epochs``.
+    graph : CausalGraph, list of (parent, child), networkx.DiGraph or adjacency DataFrame
+        The causal graph over ``X``'s columns and the label, which is named
+        ``y.name`` (``"target"`` when ``y`` has no name).  ``None`` discovers a
+        graph (``synthesizer.fit(..., graph=None, sensitive=..., target=...)``): the
+        label gets no children and ``sensitive`` no parents.  ``[]`` is a model
+        with no given edges (see ``CCGMSynthesizer``'s ``unmentioned``).
+    remove_edges : list of (parent, child), default=None
+        Causal edges to remove (:meth:`CCGMSynthesizer.debias`).
+    sensitive : str, default=None
+        The sensitive column, with ``criterion``.
+    criterion : {"ftu", "dp"}, default=None
+        A preset: ``"ftu"`` removes the edge ``sensitive -> label``; ``"dp"`` makes
+        the label independent of ``sensitive`` (see :meth:`CCGMSynthesizer.debias`).
+    noise_reuse : float in [0, 1], default=None
+        ``criterion="dp"`` only; see :meth:`CCGMSynthesizer.debias`.
+    n_synthetic : int, default=None
+        Number of synthetic training rows; default: as many as ``X`` has.
+    random_state : int, numpy Generator, RandomState or None, default=None
+        Seeds the synthetic draw, and the clones of ``synthesizer`` and
+        ``estimator`` whose own ``random_state`` is None.
+
+    Attributes
+    ----------
+    synthesizer_ : CCGMSynthesizer
+        Fitted on the training rows and labels.
+    debiased_ : CCGMSynthesizer
+        ``synthesizer_`` with the edges removed (``synthesizer_`` itself when none are).
+    estimator_ : classifier
+        Fitted on the synthetic rows.
+    classes_ : ndarray
+        The labels seen in ``y``.
+    target_ : str
+        The label's column name in the synthesizer.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when ``X`` is a DataFrame.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from debiasgen import CCGMSynthesizer
+    >>> from debiasgen.integrations.classifier import DebiasedClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> s = rng.choice(["a", "b"], 400)
+    >>> X = pd.DataFrame({"s": s, "x": rng.normal(size=400)})
+    >>> y = pd.Series((X["x"] + (s == "a") > 0.5).astype(int), name="y")
+    >>> clf = DebiasedClassifier(synthesizer=CCGMSynthesizer(epochs=3),
+    ...                          graph=[("s", "y"), ("x", "y")], sensitive="s",
+    ...                          criterion="ftu", random_state=0).fit(X, y)
+    >>> clf.debiased_.removed_edges_
+    (('s', 'y'),)
+    >>> clf.predict(X.head(3)).shape
+    (3,)
+    """
+
+    def __init__(self, estimator=None, synthesizer=None, *, graph=None, remove_edges=None,
+                 sensitive: str | None = None, criterion: str | None = None,
+                 noise_reuse: float | None = None, n_synthetic: int | None = None,
+                 random_state=None):
+        self.estimator = estimator
+        self.synthesizer = synthesizer
+        self.graph = graph
+        self.remove_edges = remove_edges
+        self.sensitive = sensitive
+        self.criterion = criterion
+        self.noise_reuse = noise_reuse
+        self.n_synthetic = n_synthetic
+        self.random_state = random_state
+
+    def set_params(self, **params) -> DebiasedClassifier:
+        check_nested(self, params)
+        return super().set_params(**params)
+
+    def fit(self, X: pd.DataFrame, y) -> DebiasedClassifier:
+        """Fit the synthesizer on ``X`` and ``y``, de-bias it, and train the estimator
+        on rows drawn from it.
+
+        Parameters
+        ----------
+        X : DataFrame of shape (n_samples, n_features)
+            Mixed columns (see :meth:`CCGMSynthesizer.fit`); an array's columns are
+            named ``x0 .. x{n-1}``.
+        y : Series or array-like of shape (n_samples,)
+            Class labels.
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        ValueError
+            A parameter is invalid, ``y`` has one class, its name clashes with a
+            column of ``X``, or the synthetic rows hold a single class.
+        GraphError
+            The graph does not fit the columns (a ValueError).
+        """
+        X = as_frame(self, X, reset=True)
+        X_syn, y_syn, seed = fit_debiased(self, X, y)
+        present = np.unique(y_syn)
+        if len(present) < 2:
+            raise ValueError(
+                f"the {len(y_syn)} synthetic rows hold the single class {present[0]!r}; "
+                "raise n_synthetic or the synthesizer's epochs."
+            )
+        if self.estimator is None:
+            from sklearn.ensemble import HistGradientBoostingClassifier
+
+            estimator = HistGradientBoostingClassifier(categorical_features="from_dtype")
+        else:
+            estimator = self.estimator
+        self._categories = categories_of(X)
+        self.estimator_ = seeded_clone(estimator, seed)
+        self.estimator_.fit(with_categories(X_syn, self._categories), y_syn)
+        return self
+
+    def _prepare(self, X) -> pd.DataFrame:
+        check_is_fitted(self, "estimator_")
+        X = as_frame(self, X, reset=False)
+        return with_categories(X, self._categories)
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        """Predicted class labels of the rows of ``X``."""
+        X = self._prepare(X)
+        return self.estimator_.predict(X)
+
+    @available_if(estimator_has("predict_proba"))
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        """Class probabilities, columns in the order of :attr:`classes_` (0 for a
+        class the synthetic rows did not hold)."""
+        X = self._prepare(X)
+        proba = self.estimator_.predict_proba(X)
+        own = list(self.estimator_.classes_)
+        if own == list(self.classes_):
+            return proba
+        out = np.zeros((proba.shape[0], len(self.classes_)))
+        out[:, np.searchsorted(self.classes_, own)] = proba
+        return out
+
+    @available_if(estimator_has("decision_function"))
+    def decision_function(self, X: pd.DataFrame) -> np.ndarray:
+        """The estimator's decision function on the rows of ``X``."""
+        X = self._prepare(X)
+        return self.estimator_.decision_function(X)
+
+    def __sklearn_tags__(self):
+        return tabular_input_tags(super().__sklearn_tags__())

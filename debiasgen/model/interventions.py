@@ -1,0 +1,160 @@
+"""User queries in the network's terms: interventions as hooks, removals as cuts.
+
+Everything here converts at the boundary between the user's column names and
+values and the network's node indices and encoded values (numpy only; the network
+compiles them, see :mod:`debiasgen.nn.network`), and validates on the way, with
+errors that name the column, value or edge.  The column index is the encoder's
+layout order, which is the graph's node order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from debiasgen.core.encoding import TabularEncoder
+from debiasgen.core.graph import CausalGraph
+from debiasgen.core.presets import CRITERIA, PRESETS
+from debiasgen.exceptions import (
+    DataValidationError,
+    GraphError,
+    InvalidParameterError,
+    InvalidTypeError,
+    UnknownColumnError,
+)
+
+__all__ = ["check_edges", "encode_value", "make_hooks", "preset_edges", "removal_spec"]
+
+
+def make_hooks(encoder: TabularEncoder, interventions) -> dict[int, object]:
+    """``{node: hook}`` applying ``{column: value or callable}`` to generated columns:
+    a ``(code, value)`` pair for a value, a numpy function for a callable."""
+    if not isinstance(interventions, Mapping) or not interventions:
+        raise InvalidTypeError(
+            "interventions must be a non-empty dict {column: value or callable}, "
+            f"got {interventions!r}."
+        )
+    index = encoder.index_
+    hooks = {}
+    for column, value in interventions.items():
+        if not isinstance(column, str) or column not in index:
+            raise UnknownColumnError(
+                f"cannot intervene on {column!r}: not a column of the fitted data "
+                f"({list(index)!r})."
+            )
+        spec = encoder.layout_[index[column]]
+        if callable(value):
+            hooks[index[column]] = _soft_hook(encoder, spec, value)
+        else:
+            hooks[index[column]] = encode_value(encoder, spec, value, "intervention on")
+    return hooks
+
+
+def encode_value(encoder: TabularEncoder, spec, value, what: str) -> tuple[int, float]:
+    """The ``(code, value)`` of one value for column ``spec`` (validated)."""
+    if not np.ndim(value) == 0:
+        raise DataValidationError(
+            f"{what} {spec.name!r} must be a single value or a callable, got {value!r}."
+        )
+    if pd.isna(value):
+        raise DataValidationError(
+            f"cannot set column {spec.name!r} to a missing value; give a value."
+        )
+    codes, nums = encoder.encode_column(spec, pd.Series(np.atleast_1d(value).tolist()))
+    return int(codes[0]), float(nums[0])
+
+
+def _soft_hook(encoder, spec, func):
+    def hook(codes: np.ndarray, values: np.ndarray):
+        before = _column_values(spec, codes, values)
+        try:
+            after = func(before)
+        except Exception as err:  # the user's own function failed: say whose
+            raise DataValidationError(
+                f"the callable for {spec.name!r} raised {type(err).__name__}: {err}"
+            ) from err
+        after = np.asarray(after, dtype=object if spec.kind == "categorical" else None)
+        if after.ndim == 0:
+            after = np.repeat(after[None], len(before))
+        if after.shape != before.shape:
+            raise DataValidationError(
+                f"the callable for {spec.name!r} returned shape {after.shape}, "
+                f"expected {before.shape} (one value per row)."
+            )
+        return encoder.encode_column(spec, pd.Series(list(after)))
+
+    return hook
+
+
+def _column_values(spec, codes, values) -> np.ndarray:
+    """A column's own values (numbers, or categories with NaN) from codes and values."""
+    if spec.kind != "categorical":
+        return values.copy()
+    cats = np.array(list(spec.categories) + [np.nan], dtype=object)
+    return cats[np.where(codes == spec.missing_code, len(spec.categories), codes)]
+
+
+def check_edges(graph: CausalGraph, remove_edges) -> list[tuple[str, str]]:
+    """``remove_edges`` as a list of pairs, each an edge of ``graph``."""
+    if isinstance(remove_edges, (str, bytes, Mapping)) or not hasattr(remove_edges, "__iter__"):
+        raise InvalidTypeError(
+            f"remove_edges must be a list of (parent, child) pairs, got {remove_edges!r}."
+        )
+    edges = []
+    for item in remove_edges:
+        if not (isinstance(item, (tuple, list)) and len(item) == 2):
+            raise InvalidTypeError(f"each edge must be a (parent, child) pair, got {item!r}.")
+        p, c = item
+        if p not in graph or c not in graph or not graph.has_edge(p, c):
+            known = list(graph.parents(c)) if c in graph else None
+            raise GraphError(
+                f"cannot remove {p!r} -> {c!r}: it is not an edge of the model's graph"
+                + (f"; {c!r} has parents {known!r}." if known is not None else ".")
+            )
+        edges.append((p, c))
+    if not edges:
+        raise InvalidParameterError(
+            "remove_edges is empty; name at least one (parent, child) edge."
+        )
+    return edges
+
+
+def preset_edges(graph: CausalGraph, sensitive, target, criterion):
+    """Edges (and decoupled roots) of a fairness preset (see :mod:`debiasgen.core.presets`)."""
+    if not isinstance(criterion, str) or criterion not in PRESETS:
+        raise InvalidParameterError(f"criterion must be one of {CRITERIA!r}, got {criterion!r}.")
+    for name, value in [("sensitive", sensitive), ("target", target)]:
+        if not isinstance(value, str) or value not in graph:
+            raise UnknownColumnError(
+                f"{name}={value!r} is not a column of the fitted data "
+                f"({list(graph.nodes)!r})."
+            )
+    edges = list(graph.fairness_edges(sensitive, target, criterion))
+    if not edges:
+        raise GraphError(
+            f"criterion {criterion!r} removes nothing: the graph has no path "
+            f"{sensitive!r} -> ... -> {target!r} ending in an edge into {target!r}."
+        )
+    if PRESETS[criterion].decouple:
+        if sensitive not in graph.roots:
+            raise GraphError(
+                f"criterion {criterion!r} needs {sensitive!r} to be a root of the graph; it "
+                f"has parents {list(graph.parents(sensitive))!r}."
+            )
+        return edges, (sensitive,)
+    return edges, ()
+
+
+def removal_spec(encoder: TabularEncoder, removed_edges, reference, decoupled):
+    """The network's terms for an edge removal: ``(cuts, reference, decoupled)``
+    with ``cuts`` as ``(parent, child, from_reference)`` node triples and the
+    reference values encoded as ``{node: (code, value)}``."""
+    index = encoder.index_
+    cuts = [(index[p], index[c], p in reference) for p, c in removed_edges]
+    ref = {
+        index[p]: encode_value(encoder, encoder.layout_[index[p]], value, "reference for")
+        for p, value in reference.items()
+    }
+    return cuts, ref, tuple(index[r] for r in decoupled)

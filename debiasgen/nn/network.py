@@ -1,0 +1,248 @@
+"""The façade of :mod:`debiasgen.nn`: numpy in, numpy out.
+
+Everything outside ``nn/`` talks to the network through this module, in the
+encoder's terms: a node is a column's position in the layout, a row is a pair of
+arrays ``codes`` (int64 class per node) and ``values`` (float64 number per node,
+NaN for categorical nodes and missing values), and randomness is an integer seed.
+No tensor, generator or torch module crosses this boundary, so a device, chunked
+generation or a partition function changes only this package.
+
+* :class:`Fitting` holds the random stream of one fit: it builds networks, learns
+  edges and trains, in that order, from one seed.
+* :class:`CausalNetwork` is a fitted network: it generates rows, answers
+  counterfactuals, compiles edge removals, and round-trips its weights as numpy
+  arrays.
+* Interventions are ``{node: hook}``: a hook is a ``(code, value)`` pair (a hard
+  intervention) or a callable ``(codes, values) -> (codes, values)`` on numpy
+  arrays (a soft one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from debiasgen.nn import gates as gated
+from debiasgen.nn.generate import EdgeRemoval, Plan, counterfactual, generate
+from debiasgen.nn.model import CausalVAE
+from debiasgen.nn.train import train
+
+__all__ = ["CausalNetwork", "Fitting", "Removal"]
+
+
+
+NumpyHook = tuple[int, float] | Callable[[np.ndarray, np.ndarray], tuple]
+
+
+def _generator(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(int(seed))
+
+
+def _tensors(codes: np.ndarray, values: np.ndarray):
+    return (torch.as_tensor(np.ascontiguousarray(codes, dtype=np.int64)),
+            torch.as_tensor(np.ascontiguousarray(values, dtype=np.float64)))
+
+
+def _torch_hook(hook: NumpyHook):
+    """A numpy-level hook as the generator's tensor hook."""
+    if not callable(hook):
+        code, value = hook
+
+        def constant(codes, values):
+            return (torch.full_like(codes, int(code)),
+                    torch.full_like(values, float(value)))
+
+        return constant
+
+    def soft(codes, values):
+        new_codes, new_values = hook(codes.numpy().copy(), values.numpy().copy())
+        return _tensors(new_codes, new_values)
+
+    return soft
+
+
+def _torch_hooks(hooks: Mapping[int, NumpyHook] | None) -> dict:
+    return {int(j): _torch_hook(h) for j, h in (hooks or {}).items()}
+
+
+@dataclass(frozen=True)
+class Removal:
+    """An edge removal compiled for one network (opaque outside ``nn``)."""
+
+    compiled: EdgeRemoval
+
+
+class CausalNetwork:
+    """A causal VAE over a layout and a parent structure, seen through numpy.
+
+    Parameters
+    ----------
+    layout : sequence of ColumnLayout
+        The encoder's layout: one node per column.
+    parents : list of list of int
+        Each node's mechanism inputs (causal parents; for a root, the earlier
+        roots: the joint root block).
+    roots : sequence of int
+        The root block, in generation order.
+    levels : sequence of sequence of int
+        The remaining topological levels.
+    hidden_size, latent_dim : int
+    module : CausalVAE
+        The torch module (built by :class:`Fitting` or :meth:`from_arrays`).
+    """
+
+    def __init__(self, layout, parents, roots, levels, hidden_size: int, latent_dim: int,
+                 module: CausalVAE):
+        self.layout = tuple(layout)
+        self.parents = [list(p) for p in parents]
+        self.plan = Plan(tuple(int(r) for r in roots),
+                         tuple(tuple(int(j) for j in level) for level in levels))
+        self.hidden_size = int(hidden_size)
+        self.latent_dim = int(latent_dim)
+        self._module = module
+
+    # -- persistence ----------------------------------------------------------------
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The weights as numpy arrays (keys are the module's parameter names)."""
+        return {k: v.detach().cpu().numpy().copy() for k, v in self._module.state_dict().items()}
+
+    @classmethod
+    def from_arrays(cls, layout, parents, roots, levels, hidden_size: int, latent_dim: int,
+                    arrays: Mapping[str, np.ndarray]) -> CausalNetwork:
+        """A network with the weights of :meth:`to_arrays`.
+
+        Raises ``ValueError`` naming the first weight whose name or shape does not
+        fit the layout and parents (an edited or mismatched file)."""
+        module = CausalVAE(layout, parents, hidden_size, latent_dim, _generator(0))
+        expected = module.state_dict()
+        missing = sorted(set(expected) - set(arrays))
+        unexpected = sorted(set(arrays) - set(expected))
+        if missing or unexpected:
+            raise ValueError(
+                f"the weights do not fit the model (missing {missing!r}, "
+                f"unexpected {unexpected!r})"
+            )
+        state = {}
+        for name, tensor in expected.items():
+            array = np.asarray(arrays[name])
+            if tuple(array.shape) != tuple(tensor.shape):
+                raise ValueError(
+                    f"weight {name!r} has shape {tuple(array.shape)}, the model needs "
+                    f"{tuple(tensor.shape)}"
+                )
+            if not np.all(np.isfinite(array)):
+                raise ValueError(f"weight {name!r} holds non-finite numbers")
+            state[name] = torch.as_tensor(array, dtype=tensor.dtype)
+        module.load_state_dict(state)
+        module.eval()
+        return cls(layout, parents, roots, levels, hidden_size, latent_dim, module)
+
+    # -- queries --------------------------------------------------------------------
+    def removal(self, cuts: Sequence[tuple[int, int, bool]],
+                reference: Mapping[int, tuple[int, float]], decoupled: Sequence[int],
+                noise_reuse: float) -> Removal:
+        """Compile an edge removal.
+
+        ``cuts``: ``(parent, child, from_reference)`` per removed edge: the child's
+        mechanism reads the parent from the shadow pass, or from ``reference[parent]``
+        (a ``(code, value)`` pair) when ``from_reference``.  ``decoupled``: roots
+        drawn independently of the other roots (the DP preset).
+        """
+        owner = self._module.input_owner
+        shadow = torch.zeros(owner.shape, dtype=torch.bool)
+        ref = torch.zeros(owner.shape, dtype=torch.bool)
+        for p, c, from_reference in cuts:
+            (ref if from_reference else shadow)[c] |= owner[c] == p
+        n_nodes = len(self.layout)
+        codes = torch.zeros(1, n_nodes, dtype=torch.long)
+        values = torch.zeros(1, n_nodes, dtype=torch.float64)
+        for p, (code, value) in reference.items():
+            codes[0, p], values[0, p] = int(code), float(value)
+        return Removal(EdgeRemoval(
+            shadow_mask=shadow[:, None, :], reference_mask=ref[:, None, :],
+            reference_features=self._module.features(codes, values),
+            decoupled=tuple(int(r) for r in decoupled), noise_reuse=float(noise_reuse),
+        ))
+
+    def generate(self, n: int, seed: int, *, hooks: Mapping[int, NumpyHook] | None = None,
+                 removal: Removal | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """``n`` rows drawn level by level: ``(codes, values)``."""
+        codes, values = generate(
+            self._module, self.plan, int(n), _generator(seed), hooks=_torch_hooks(hooks),
+            removal=None if removal is None else removal.compiled,
+        )
+        return codes.numpy(), values.numpy()
+
+    def counterfactual(self, codes: np.ndarray, values: np.ndarray, seed: int, *,
+                       hooks: Mapping[int, NumpyHook] | None, regen: set[int],
+                       removal: Removal | None = None,
+                       sensitive_regen: set[int] = frozenset()):
+        """The observed rows with ``hooks`` applied and ``regen`` regenerated from
+        their abducted noise: ``(codes, values)``."""
+        out_codes, out_values = counterfactual(
+            self._module, self.plan, *_tensors(codes, values), _generator(seed),
+            hooks=_torch_hooks(hooks), regen=set(regen),
+            removal=None if removal is None else removal.compiled,
+            sensitive_regen=set(sensitive_regen),
+        )
+        return out_codes.numpy(), out_values.numpy()
+
+
+class Fitting:
+    """The random stream of one fit: every step draws from one generator seeded once.
+
+    Parameters
+    ----------
+    seed : int
+        In ``[0, SEED_LIMIT)``.
+    """
+
+    def __init__(self, seed: int):
+        self._generator = _generator(seed)
+
+    def network(self, layout, parents, roots, levels, hidden_size: int,
+                latent_dim: int) -> CausalNetwork:
+        """A network with freshly initialised weights."""
+        module = CausalVAE(layout, parents, hidden_size, latent_dim, self._generator)
+        return CausalNetwork(layout, parents, roots, levels, hidden_size, latent_dim, module)
+
+    def train(self, network: CausalNetwork, codes: np.ndarray, values: np.ndarray, *,
+              epochs: int, batch_size: int, learning_rate: float,
+              validation_fraction: float, patience: int, verbose: int = 0) -> list[dict]:
+        """ELBO training with early stopping; returns the history (one dict per epoch)."""
+        codes_t, values_t = _tensors(codes, values)
+        module = network._module
+        feats = module.features(codes_t, values_t)
+        return train(
+            module, feats, codes_t, epochs=epochs, batch_size=batch_size,
+            learning_rate=learning_rate, validation_fraction=validation_fraction,
+            patience=patience, generator=self._generator, verbose=verbose,
+        )
+
+    def learn_edges(self, layout, parents, candidates, fixed, codes: np.ndarray,
+                    values: np.ndarray, *, max_rows: int, hidden_size: int, latent_dim: int,
+                    epochs: int, batch_size: int, learning_rate: float, edge_penalty: float,
+                    verbose: int = 0):
+        """Train stochastic gates on ``candidates`` (``(parent, child)`` node pairs).
+
+        Returns ``(probability, gain, rows)``: each candidate's final gate
+        probability and held-out gain (NaN for closed gates), and the indices of
+        the rows used (at most ``max_rows``, drawn from this fit's stream).
+        """
+        model = gated.GatedCausalVAE(layout, parents, candidates, hidden_size, latent_dim,
+                                     self._generator)
+        codes_t, values_t = _tensors(codes, values)
+        feats = model.features(codes_t, values_t)
+        rows = np.arange(len(codes))
+        if len(codes) > max_rows:
+            picked = torch.randperm(len(codes), generator=self._generator)[:max_rows]
+            feats, codes_t, rows = feats[picked], codes_t[picked], picked.numpy()
+        prob, gain = gated.learn_edges(
+            model, fixed, feats, codes_t, epochs=epochs, batch_size=batch_size,
+            learning_rate=learning_rate, edge_penalty=edge_penalty,
+            generator=self._generator, verbose=verbose,
+        )
+        return prob.numpy().astype(float), gain.numpy().astype(float), rows
