@@ -1,5 +1,6 @@
-"""Private torch code: the causal VAE, its training loop and level-wise generation.
+"""All torch code: the causal VAE, its training, edge gates, generation and model files.
 
-Nothing here is public API; the synthesizer converts DataFrames to tensors and
-back at the boundary, and no tensor leaves this subpackage.
+The rest of debiasgen talks to this package only through its façade,
+:mod:`debiasgen.nn.network` (numpy arrays and integer seeds in, numpy arrays out),
+and :mod:`debiasgen.nn.files` (model files).  No tensor, generator or module leaves it.
 """
