@@ -15,11 +15,14 @@ de-biased model, with sex as observed (their rows de-biased) and had they been m
 
 A categorical column's noise is not identified by one observation, so a changed
 category is one draw among the values consistent with the row (seeded here).
+
+``main`` prints the tables for people and returns them as a ``CounterfactualsResult``.
 """
 
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -40,7 +43,33 @@ def side_by_side(observed: pd.DataFrame, other: pd.DataFrame, label: str) -> pd.
     return pd.DataFrame(rows)
 
 
-def main(argv: list[str] | None = None) -> None:
+@dataclass(frozen=True)
+class CounterfactualsResult:
+    """What ``main`` printed, as data.
+
+    Attributes
+    ----------
+    people : DataFrame
+        The observed rows of the women shown one by one (all of Adult's columns).
+    had_male : DataFrame
+        Their counterfactuals under the fitted model, had sex been Male.
+    fair_had_male : DataFrame
+        Their counterfactuals under the model de-biased with criterion="dp".
+    shares : Series
+        Share of women with income ">50K", by label: "observed", "had sex been Male",
+        "de-biased model (dp), sex as observed", "de-biased model (dp), had sex been Male".
+    n_women : int
+        How many women the shares are taken over.
+    """
+
+    people: pd.DataFrame
+    had_male: pd.DataFrame
+    fair_had_male: pd.DataFrame
+    shares: pd.Series
+    n_women: int
+
+
+def main(argv: list[str] | None = None) -> CounterfactualsResult:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=None, help="use N random Adult rows")
     parser.add_argument("--epochs", type=int, default=60)
@@ -77,6 +106,8 @@ def main(argv: list[str] | None = None) -> None:
     }, name="share >50K")
     print(f"\nShare of the {len(women):,} women with income >50K")
     print(rates.round(3).to_string())
+    return CounterfactualsResult(people=people, had_male=had_male, fair_had_male=fair_male,
+                                 shares=rates, n_women=len(women))
 
 
 if __name__ == "__main__":

@@ -18,11 +18,14 @@ PC identifies a graph only up to its Markov equivalence class: an edge oriented 
 wrong (the fitted model can only reproduce the graph it is given).  Background
 knowledge (``required=``, ``forbidden=``, ``tiers=``, ``sensitive=``, ``target=``)
 fixes such directions.
+
+``main`` prints the comparison for people and returns it as a ``DiscoveryResult``.
 """
 
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -50,7 +53,39 @@ def compare_edges(true_graph, found) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["edge", "status", "origin"]).set_index("edge")
 
 
-def main(argv: list[str] | None = None) -> None:
+@dataclass(frozen=True)
+class DiscoveryResult:
+    """What ``main`` printed, as data.
+
+    Attributes
+    ----------
+    n_true, n_found : int
+        Number of edges in the true graph and in the discovered graph.
+    edges : DataFrame
+        ``compare_edges``: one row per edge of either graph (index ``edge``, "a -> b"),
+        columns status (correct, reversed, extra, missing) and origin.
+    counts : dict of str to int
+        How many edges have each status (only the statuses that occur).
+    intervened : str
+        The column set to 1 (the one with the most descendants).
+    means : DataFrame
+        Mean of each column (index) under do(intervened = 1): columns "exact",
+        "discovered graph", "true graph".
+    error : Series
+        Mean absolute error of each fitted model's means against "exact", indexed
+        "discovered graph" and "true graph".
+    """
+
+    n_true: int
+    n_found: int
+    edges: pd.DataFrame
+    counts: dict[str, int]
+    intervened: str
+    means: pd.DataFrame
+    error: pd.Series
+
+
+def main(argv: list[str] | None = None) -> DiscoveryResult:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--nodes", type=int, default=6)
     parser.add_argument("--rows", type=int, default=5000)
@@ -81,6 +116,11 @@ def main(argv: list[str] | None = None) -> None:
     print(frame.round(3).to_string())
     error = frame.drop(columns="exact").sub(frame["exact"], axis=0).abs().mean()
     print("\nmean absolute error:", ", ".join(f"{k} {v:.3f}" for k, v in error.items()))
+    return DiscoveryResult(
+        n_true=len(scm.graph.edges), n_found=len(found.edges), edges=table,
+        counts={str(k): int(v) for k, v in counts.items()}, intervened=column,
+        means=frame, error=error,
+    )
 
 
 if __name__ == "__main__":
