@@ -3,13 +3,15 @@
 Three views, each a DataFrame: per-column distances (Kolmogorov-Smirnov for numeric
 columns, total variation for categorical ones, and missing rates), pairwise
 associations (real vs synthetic), and a detection AUC (how well a classifier tells
-real rows from synthetic ones). matplotlib is imported only inside ``plot``.
+real rows from synthetic ones). matplotlib (the optional ``plot`` extra) is imported
+only inside ``plot`` and ``save``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -19,19 +21,30 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
 
 from debiasgen.core.encoding import is_categorical
+from debiasgen.evaluation.plotting import pyplot, save_report
 from debiasgen.evaluation.tables import (
     as_datasets,
     check_frame,
+    check_kinds,
+    column_kind,
     markdown_table,
     ordered_index,
     unify_categories,
 )
-from debiasgen.exceptions import DataValidationError
+from debiasgen.exceptions import DataValidationError, InvalidParameterError, InvalidTypeError
 
 __all__ = ["FidelityReport", "fidelity_report"]
 
 # HistGradientBoostingClassifier accepts at most 255 categories per categorical feature.
 _HGB_MAX_CATEGORIES = 255
+
+_DESCRIPTION = (
+    "Distances compare each synthetic dataset with the real data. Column distance: "
+    "Kolmogorov-Smirnov statistic (numeric, non-missing values) or total variation "
+    "(categorical, missing as a category); 0 means identical marginals. Detection "
+    "AUC: 5-fold cross-validated AUROC of a classifier telling real from synthetic "
+    "rows; 0.5 means it could not tell them apart."
+)
 
 
 # --------------------------------------------------------------------------- metrics
@@ -43,19 +56,27 @@ def _column_kind(real: pd.Series, name: str) -> str:
         return "categorical"
     if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_complex_dtype(dtype):
         return "numeric"
-    raise TypeError(
+    raise InvalidTypeError(
         f"column {name!r} has unsupported dtype {dtype}; convert it to numbers or to "
         "strings/category first."
     )
 
 
-def _numeric_values(series: pd.Series, column: str, dataset: str) -> np.ndarray:
-    if not pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
-        raise TypeError(
-            f"column {column!r} is numeric in the real data but has dtype {series.dtype} "
-            f"in dataset {dataset!r}; convert it to numbers first."
-        )
+def _numeric_values(series: pd.Series) -> np.ndarray:
+    # check_kinds has run: numbers, bool, or a column missing in every row
+    if column_kind(series.dtype) != "numeric":
+        return np.full(len(series), np.nan)
     return series.to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _category_values(series: pd.Series, real: pd.Series) -> pd.Series:
+    """``series`` as objects comparable with the real column's values: a synthetic
+    0/1 column of a bool real column becomes False/True."""
+    values = series.astype(object)
+    if pd.api.types.is_bool_dtype(real.dtype) and not pd.api.types.is_bool_dtype(series.dtype) \
+            and column_kind(series.dtype) == "numeric":
+        values = values.map(lambda v: v if pd.isna(v) or v not in (0, 1) else bool(v))
+    return values
 
 
 def _column_distance(real: pd.Series, synth: pd.Series, kind: str) -> tuple[str, float]:
@@ -70,21 +91,22 @@ def _column_distance(real: pd.Series, synth: pd.Series, kind: str) -> tuple[str,
     # Total variation with "missing" as one more category: the share of each value
     # is taken over all rows, and the missing shares are compared as well.
     p = real.astype(object).value_counts(dropna=True) / len(real)
-    q = synth.astype(object).value_counts(dropna=True) / len(synth)
+    q = _category_values(synth, real).value_counts(dropna=True) / len(synth)
     both = pd.concat([p, q], axis=1).fillna(0.0).to_numpy()
     gap = np.abs(both[:, 0] - both[:, 1]).sum() if len(both) else 0.0
     gap += abs(real.isna().mean() - synth.isna().mean())
     return "tv", float(0.5 * gap)
 
 
-def _prepare_columns(frame: pd.DataFrame, kinds: dict[str, str], dataset: str) -> dict:
+def _prepare_columns(frame: pd.DataFrame, kinds: dict[str, str], real: pd.DataFrame) -> dict:
     """Per column: float values (numeric) or integer codes with -1 for missing."""
     out = {}
     for col, kind in kinds.items():
         if kind == "numeric":
-            out[col] = _numeric_values(frame[col], col, dataset)
+            out[col] = _numeric_values(frame[col])
         else:
-            codes, _ = pd.factorize(frame[col].astype(object), use_na_sentinel=True)
+            values = _category_values(frame[col], real[col])
+            codes, _ = pd.factorize(values, use_na_sentinel=True)
             out[col] = codes.astype(np.int64)
     return out
 
@@ -155,7 +177,8 @@ def _associations(prepared: dict, kinds: dict[str, str]) -> list[tuple[str, str,
     return out
 
 
-def _detection_auc(real: pd.DataFrame, synth: pd.DataFrame, random_state, max_rows: int) -> float:
+def _detection_auc(real: pd.DataFrame, synth: pd.DataFrame, random_state, max_rows: int,
+                   kinds: dict[str, str]) -> float:
     """Mean 5-fold cross-validated AUROC of a classifier telling synthetic from real rows."""
     rng = np.random.default_rng(random_state)
     n = min(len(real), len(synth), max_rows)
@@ -163,7 +186,7 @@ def _detection_auc(real: pd.DataFrame, synth: pd.DataFrame, random_state, max_ro
         return float("nan")
     r = real.iloc[rng.choice(len(real), n, replace=False)]
     s = synth.iloc[rng.choice(len(synth), n, replace=False)]
-    r, s = unify_categories([r, s], real.columns)
+    r, s = unify_categories([r, s], real.columns, kinds)
     X = pd.concat([r, s], ignore_index=True)
     # A column missing everywhere tells nothing apart (and HGB cannot bin it).
     X = X.loc[:, X.notna().any()]
@@ -243,8 +266,13 @@ class FidelityReport:
         -------
         matplotlib.figure.Figure
             Three axes: the distance bars, the heatmap and its colour bar.
+
+        Raises
+        ------
+        ImportError
+            matplotlib is not installed (``pip install 'debiasgen[plot]'``).
         """
-        import matplotlib.pyplot as plt
+        plt = pyplot()
 
         datasets = list(self.summary.index)
         dist = self.columns["distance"].unstack("dataset")[datasets]
@@ -276,33 +304,85 @@ class FidelityReport:
         fig.colorbar(image, ax=ax_map)
         return fig
 
+    def _top_pairs(self) -> pd.DataFrame:
+        if not len(self.pairs):
+            return self.pairs
+        return (
+            self.pairs.sort_values("abs_difference", ascending=False)
+            .groupby(level="dataset", sort=False)
+            .head(10)
+        )
+
     def to_markdown(self) -> str:
-        """The summary, the per-column table and the ten largest association
-        differences per dataset, as Markdown."""
-        if len(self.pairs):
-            top = (
-                self.pairs.sort_values("abs_difference", ascending=False)
-                .groupby(level="dataset", sort=False)
-                .head(10)
-            )
-        else:
-            top = self.pairs
+        """The report as Markdown.
+
+        Returns
+        -------
+        str
+            The summary, the per-column table and the ten largest association
+            differences per dataset.
+        """
         return "\n\n".join(
             [
                 "# Fidelity report",
-                "Distances compare each synthetic dataset with the real data. Column distance: "
-                "Kolmogorov-Smirnov statistic (numeric, non-missing values) or total variation "
-                "(categorical, missing as a category); 0 means identical marginals. Detection "
-                "AUC: 5-fold cross-validated AUROC of a classifier telling real from synthetic "
-                "rows; 0.5 means it could not tell them apart.",
+                _DESCRIPTION,
                 "## Summary",
                 markdown_table(self.summary),
                 "## Columns",
                 markdown_table(self.columns),
                 "## Largest association differences",
-                markdown_table(top),
+                markdown_table(self._top_pairs()),
             ]
         )
+
+    def to_html(self) -> str:
+        """The report as an HTML fragment (``DataFrame.to_html``).
+
+        Returns
+        -------
+        str
+            The tables of :meth:`to_markdown`.
+        """
+        fmt = "{:.3f}".format
+        return "\n".join(
+            [
+                "<h1>Fidelity report</h1>",
+                f"<p>{_DESCRIPTION}</p>",
+                "<h2>Summary</h2>",
+                self.summary.to_html(float_format=fmt),
+                "<h2>Columns</h2>",
+                self.columns.to_html(float_format=fmt),
+                "<h2>Largest association differences</h2>",
+                self._top_pairs().to_html(float_format=fmt),
+            ]
+        )
+
+    def save(self, path, *, figure: bool = True) -> Path:
+        """Write the report to ``path`` (``.md`` or ``.html``) and the figure of
+        :meth:`plot` beside it (same stem, ``.png``).
+
+        Without matplotlib (the optional ``plot`` extra) the report is written and
+        the figure is skipped with a ``UserWarning``.
+
+        Parameters
+        ----------
+        path : str or Path
+            Ends in ``.md`` / ``.markdown`` or ``.html`` / ``.htm``.
+        figure : bool, default=True
+            Also write the figure.
+
+        Returns
+        -------
+        Path
+            The path of the report.
+
+        Raises
+        ------
+        InvalidParameterError
+            ``path`` ends neither in ``.md`` nor in ``.html``, is a directory, or its
+            folder does not exist.
+        """
+        return save_report(path, self.to_markdown, self.to_html, self.plot, figure)
 
 
 def fidelity_report(
@@ -333,16 +413,26 @@ def fidelity_report(
 
     Raises
     ------
-    TypeError
-        An argument is not a DataFrame (or dict of them), or a column has an unusable
-        dtype (numeric in ``real`` but not in a synthetic table, datetimes).
+    InvalidTypeError (a TypeError)
+        An argument is not a DataFrame (or dict of them), or a column of ``real`` has
+        an unusable dtype (datetimes).
+    ColumnKindError (a DataValidationError, also a TypeError)
+        A column is numeric in ``real`` but text or category in a synthetic table, or
+        the other way round (numbers written as strings, say); the message names the
+        dataset and the column.  Convert it first.
     DataValidationError
         A table is empty, or its columns differ from ``real``'s.
+    InvalidParameterError
+        ``detection_rows`` is not an integer >= 2.
 
     Notes
     -----
     Column kinds follow ``real``: category, object, string and bool columns are
-    categorical, other numeric columns are numeric.
+    categorical, other numeric columns are numeric.  A synthetic table must hold the
+    same kind in each column: numbers (any numeric dtype, nullable or not; bool or 0/1
+    for a bool column) where ``real`` holds numbers or bool, text or categories where
+    ``real`` does; a column missing in every row is accepted.  Each synthetic table is
+    compared with ``real`` on its own: its numbers do not depend on the other tables.
 
     - Numeric columns: the two-sample Kolmogorov-Smirnov statistic
       :math:`\\sup_x |F_r(x) - F_s(x)|` on the non-missing values.
@@ -381,7 +471,8 @@ def fidelity_report(
         or not isinstance(detection_rows, (int, np.integer))
         or detection_rows < 2
     ):
-        raise ValueError(f"detection_rows must be an integer >= 2, got {detection_rows!r}.")
+        raise InvalidParameterError(
+            f"detection_rows must be an integer >= 2, got {detection_rows!r}.")
     dup = real.columns[real.columns.duplicated()].unique().tolist()
     if dup:
         raise DataValidationError(f"real has duplicate column names {dup!r}; rename them.")
@@ -397,12 +488,13 @@ def fidelity_report(
         datasets[name] = frame[columns]
 
     kinds = {c: _column_kind(real[c], c) for c in columns}
-    real_prepared = _prepare_columns(real, kinds, "real")
+    same_kinds = check_kinds(real, datasets, columns)
+    real_prepared = _prepare_columns(real, kinds, real)
     real_assoc = _associations(real_prepared, kinds)
 
     column_rows, pair_rows, summary_rows = [], [], []
     for name, frame in datasets.items():
-        prepared = _prepare_columns(frame, kinds, name)
+        prepared = _prepare_columns(frame, kinds, real)
         distances, missing_diffs = [], []
         for col in columns:
             if kinds[col] == "numeric":
@@ -425,7 +517,7 @@ def fidelity_report(
                 float(np.mean(distances)),
                 float(np.max(distances)),
                 float(np.mean(diffs)) if diffs else float("nan"),
-                _detection_auc(real, frame, random_state, detection_rows),
+                _detection_auc(real, frame, random_state, detection_rows, same_kinds),
                 float(np.max(missing_diffs)),
             )
         )

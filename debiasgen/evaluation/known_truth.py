@@ -30,6 +30,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from debiasgen.exceptions import InvalidParameterError, InvalidTypeError, UnknownColumnError
+
 __all__ = [
     "counterfactual_error",
     "edge_removal_error",
@@ -76,7 +78,7 @@ def _as_list(interventions) -> list[dict]:
         interventions = [interventions]
     items = list(interventions)
     if not items or not all(isinstance(i, Mapping) and i for i in items):
-        raise TypeError(
+        raise InvalidTypeError(
             "interventions must be a non-empty dict {column: value} or a list of them, "
             f"got {interventions!r}."
         )
@@ -125,7 +127,7 @@ def _columns(truth, changed: Iterable[str], which: str, all_columns) -> list[str
     if which == "all":
         return list(all_columns)
     if which != "affected":
-        raise ValueError(f"columns must be 'affected' or 'all', got {which!r}.")
+        raise InvalidParameterError(f"columns must be 'affected' or 'all', got {which!r}.")
     affected = set()
     for c in changed:
         affected |= set(truth.graph.descendants(c))
@@ -134,7 +136,7 @@ def _columns(truth, changed: Iterable[str], which: str, all_columns) -> list[str
 
 def _check_n(name: str, n) -> None:
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
-        raise ValueError(f"{name} must be an integer >= 2, got {n!r}.")
+        raise InvalidParameterError(f"{name} must be an integer >= 2, got {n!r}.")
 
 
 def intervention_grid(truth, column: str, quantiles: Sequence[float] = (0.1, 0.5, 0.9), *,
@@ -144,14 +146,33 @@ def intervention_grid(truth, column: str, quantiles: Sequence[float] = (0.1, 0.5
     A numeric column gets its observational ``quantiles``; a binary or categorical
     column every value it takes.
 
+    Parameters
+    ----------
+    truth
+        Has ``sample(n, random_state=...)`` (see the module docstring).
+    column : str
+        The column to intervene on.
+    quantiles : sequence of float, default=(0.1, 0.5, 0.9)
+        For a numeric column: the quantiles of its observational distribution.
+    n : int, default=5000
+        Rows drawn from ``truth`` to find the quantiles and values.
+    random_state : None, int or numpy Generator
+        Seeds that draw.
+
     Returns
     -------
     list of dict
         ``[{column: v}, ...]``, ready for :func:`interventional_error`.
+
+    Raises
+    ------
+    UnknownColumnError
+        ``column`` is not a column of the truth's data.
     """
     obs = truth.sample(n, random_state=random_state)
     if column not in obs.columns:
-        raise ValueError(f"column {column!r} is not a column of the data ({list(obs.columns)!r}).")
+        raise UnknownColumnError(
+            f"column {column!r} is not a column of the data ({list(obs.columns)!r}).")
     kind = _kinds(truth, obs)[column]
     if kind == "numeric":
         values = [float(v) for v in obs[column].quantile(list(quantiles))]
@@ -191,6 +212,13 @@ def interventional_error(model, truth, interventions, *, n: int = 5000,
         ``distance`` (energy distance of the standardised samples, or total
         variation) and ``floor`` (the same distance between two independent draws of
         the truth: what a perfect model would get).
+
+    Raises
+    ------
+    InvalidParameterError
+        ``n`` is not an integer >= 2, or ``columns`` is neither value.
+    InvalidTypeError
+        ``interventions`` is not a non-empty dict or list of them.
 
     Examples
     --------
@@ -250,6 +278,7 @@ def counterfactual_error(model, truth, interventions, *, n: int = 2000,
     n : int, default=2000
         Number of units.
     random_state : None, int or numpy Generator
+        Seeds the draws (one local generator).
 
     Returns
     -------
@@ -262,6 +291,13 @@ def counterfactual_error(model, truth, interventions, *, n: int = 2000,
         since a unit's counterfactual is determined by its noise) and ``moved`` (the
         share of units whose true counterfactual differs from their observed value).
         Columns that are not ``affected`` should equal the observed rows exactly.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``n`` is not an integer >= 2.
+    InvalidTypeError
+        ``interventions`` is not a non-empty dict or list of them.
 
     Notes
     -----
@@ -304,6 +340,25 @@ def edge_removal_error(model, truth, edges: Sequence[tuple[str, str]], *, n: int
     of the counterfactual rows is the error between two independent true draws.
     Pass ``n_units=0`` to skip counterfactuals.
 
+    Parameters
+    ----------
+    model
+        The model after removal: ``sample`` and ``counterfactual(rows,
+        random_state=...)``.
+    truth
+        See the module docstring (``remove_edges`` and ``counterfactual(noise,
+        remove_edges=...)`` are needed).
+    edges : sequence of (str, str)
+        The removed edges, ``(parent, child)``.
+    n : int, default=5000
+        Rows drawn from the model and from the truth.
+    n_units : int, default=2000
+        Units for the counterfactual comparison; 0 skips it.
+    columns : {"affected", "all"}, default="affected"
+        Compare the removed edges' children and their descendants, or every column.
+    random_state : None, int or numpy Generator
+        Seeds the draws (one local generator).
+
     Returns
     -------
     DataFrame
@@ -311,10 +366,16 @@ def edge_removal_error(model, truth, edges: Sequence[tuple[str, str]], *, n: int
         columns ``kind``, ``metric`` (``mean_error``, ``rmse_sd`` or ``accuracy``),
         ``value``, ``distance`` and ``floor`` (of the ``distance`` for samples, of the
         ``value`` for counterfactuals).
+
+    Raises
+    ------
+    InvalidParameterError
+        ``n`` or ``n_units`` (when not 0) is not an integer >= 2, or ``columns`` is
+        neither value.
     """
     _check_n("n", n)
     if columns not in ("all", "affected"):
-        raise ValueError(f"columns must be 'affected' or 'all', got {columns!r}.")
+        raise InvalidParameterError(f"columns must be 'affected' or 'all', got {columns!r}.")
     edges = [tuple(e) for e in edges]
     rng = np.random.default_rng(random_state)
     sd, kinds = _sds(truth, n, rng)

@@ -3,8 +3,8 @@
 The reports say what was measured (selection rates, error rates, the change in
 predictions when the sensitive attribute is flipped) for classifiers trained on the
 real data and on synthetic or de-biased data; they do not certify that any data set
-or model is "fair". Group metrics come from fairlearn; matplotlib is imported only
-inside ``FairnessReport.plot``.
+or model is "fair". Group metrics come from fairlearn; matplotlib (the optional
+``plot`` extra) is imported only inside ``FairnessReport.plot`` and ``save``.
 """
 
 from __future__ import annotations
@@ -29,8 +29,15 @@ from sklearn.metrics import (
     zero_one_loss,
 )
 
-from debiasgen.evaluation.tables import as_datasets, check_frame, markdown_table, unify_categories
-from debiasgen.exceptions import DataValidationError
+from debiasgen.evaluation.plotting import pyplot, save_report
+from debiasgen.evaluation.tables import (
+    as_datasets,
+    check_frame,
+    check_kinds,
+    markdown_table,
+    unify_categories,
+)
+from debiasgen.exceptions import DataValidationError, InvalidParameterError, InvalidTypeError
 
 __all__ = ["FairnessReport", "fairness_report"]
 
@@ -90,7 +97,13 @@ class FairnessReport:
 
     @property
     def data_gap(self) -> pd.Series:
-        """The outcome-rate gap between groups in each dataset's own labels."""
+        """The outcome-rate gap between groups in each dataset's own labels.
+
+        Returns
+        -------
+        Series
+            Indexed by dataset, in the order of :attr:`metrics`.
+        """
         gap = self.data_level["gap"].groupby(level="dataset", sort=False).first()
         return gap.reindex(self.metrics.index)
 
@@ -118,8 +131,13 @@ class FairnessReport:
         Returns
         -------
         matplotlib.figure.Figure
+
+        Raises
+        ------
+        ImportError
+            matplotlib is not installed (``pip install 'debiasgen[plot]'``).
         """
-        import matplotlib.pyplot as plt
+        plt = pyplot()
 
         if ax is None:
             fig, ax = plt.subplots(figsize=(10.0, 4.5), layout="constrained")
@@ -143,7 +161,13 @@ class FairnessReport:
         return fig
 
     def to_markdown(self) -> str:
-        """The three tables as a Markdown document."""
+        """The report as a Markdown document.
+
+        Returns
+        -------
+        str
+            A description of what was measured and the three tables.
+        """
         return "\n\n".join(
             [
                 "# Fairness report",
@@ -158,7 +182,13 @@ class FairnessReport:
         )
 
     def to_html(self) -> str:
-        """The three tables as an HTML fragment (``DataFrame.to_html``)."""
+        """The report as an HTML fragment (``DataFrame.to_html``).
+
+        Returns
+        -------
+        str
+            A description of what was measured and the three tables.
+        """
         parts = [
             "<h1>Fairness report</h1>",
             f"<p>{self._description()}</p>",
@@ -171,34 +201,33 @@ class FairnessReport:
         ]
         return "\n".join(parts)
 
-    def save(self, path) -> Path:
-        """Write the report to ``path`` (``.md`` or ``.html``) and the figure beside it
-        (same stem, ``.png``). Returns the path of the report.
+    def save(self, path, *, figure: bool = True) -> Path:
+        """Write the report to ``path`` (``.md`` or ``.html``) and the figure of
+        :meth:`plot` beside it (same stem, ``.png``).
+
+        Without matplotlib (the optional ``plot`` extra) the report is still written;
+        the figure is skipped with a ``UserWarning`` that names
+        ``pip install 'debiasgen[plot]'``.
+
+        Parameters
+        ----------
+        path : str or Path
+            Ends in ``.md`` / ``.markdown`` or ``.html`` / ``.htm``.
+        figure : bool, default=True
+            Also write the figure.
+
+        Returns
+        -------
+        Path
+            The path of the report.
 
         Raises
         ------
-        ValueError
-            ``path`` ends neither in ``.md`` nor in ``.html``.
+        InvalidParameterError (a ValueError)
+            ``path`` ends neither in ``.md`` nor in ``.html``, is a directory, or its
+            folder does not exist.
         """
-        path = Path(path)
-        suffix = path.suffix.lower()
-        if suffix in (".md", ".markdown"):
-            text = self.to_markdown()
-        elif suffix in (".html", ".htm"):
-            text = self.to_html()
-        else:
-            raise ValueError(
-                f"cannot tell the format from {str(path)!r}; use a path ending in .md or .html."
-            )
-        path.write_text(text, encoding="utf-8")
-        import matplotlib.pyplot as plt
-
-        fig = self.plot()
-        try:
-            fig.savefig(path.with_suffix(".png"), dpi=120)
-        finally:
-            plt.close(fig)
-        return path
+        return save_report(path, self.to_markdown, self.to_html, self.plot, figure)
 
 
 def _as_names(sensitive) -> tuple[str, ...]:
@@ -206,9 +235,10 @@ def _as_names(sensitive) -> tuple[str, ...]:
         return (sensitive,)
     if isinstance(sensitive, Sequence) and sensitive and all(isinstance(s, str) for s in sensitive):
         if len(set(sensitive)) != len(sensitive):
-            raise ValueError(f"sensitive lists a column twice: {list(sensitive)!r}.")
+            raise InvalidParameterError(
+                f"sensitive lists a column twice: {list(sensitive)!r}.")
         return tuple(sensitive)
-    raise TypeError(
+    raise InvalidTypeError(
         f"sensitive must be a column name or a non-empty list of column names, got {sensitive!r}."
     )
 
@@ -254,6 +284,25 @@ def _ftu(estimator, X: pd.DataFrame, sensitive: tuple[str, ...], proba: np.ndarr
             change += np.where(own == g, 0.0, moved)
         per_column.append(float(np.mean(change / (len(groups) - 1))))
     return float(np.mean(per_column))
+
+
+def _check_estimator(estimator) -> None:
+    """A given estimator must fit and give probabilities: checked before any fit."""
+    if estimator is None:
+        return
+    if not hasattr(estimator, "fit"):
+        raise InvalidParameterError(
+            f"estimator {estimator!r} has no fit method; pass a scikit-learn classifier "
+            "with fit, predict and predict_proba."
+        )
+    missing = [m for m in ("predict", "predict_proba") if not hasattr(estimator, m)]
+    if missing:
+        raise InvalidParameterError(
+            f"estimator {estimator!r} has no {' or '.join(missing)}; fairness_report needs "
+            "predict_proba (auroc and ftu use the predicted probability). Use a classifier "
+            "that has it, or wrap one that does not, e.g. "
+            "CalibratedClassifierCV(SVC()) (or SVC(probability=True))."
+        )
 
 
 def _validate(frames, test, target, sensitive, features):
@@ -323,10 +372,12 @@ def fairness_report(
     estimator : scikit-learn classifier, optional
         Cloned and fitted on each dataset with X = every column of ``train`` but the
         target (other columns are ignored) and y = (target == positive) as 0/1. It must
-        have ``predict_proba``. Default:
+        have ``predict_proba`` (checked before anything is fitted); wrap one without,
+        such as ``SVC()``, in ``CalibratedClassifierCV``. Default:
         ``HistGradientBoostingClassifier(categorical_features="from_dtype")``. String
-        and object columns are passed as pandas categories with the same categories in
-        every dataset; an estimator that needs numbers should be a ``Pipeline`` that
+        and object columns are passed as pandas categories, with the same categories in
+        a dataset and in ``test`` (the values either holds); an estimator that needs
+        numbers should be a ``Pipeline`` that
         encodes them, e.g. ``make_pipeline(make_column_transformer((OneHotEncoder(
         handle_unknown="ignore"), cat_cols), remainder="passthrough"),
         LogisticRegression())``.
@@ -341,15 +392,28 @@ def fairness_report(
 
     Raises
     ------
-    TypeError
+    InvalidTypeError (a TypeError)
         An argument has the wrong type.
+    InvalidParameterError (a ValueError)
+        ``estimator`` has no ``predict_proba``, the target is also sensitive, a
+        dataset is named ``"real"``, or there is nothing to compare.
+    ColumnKindError (a DataValidationError)
+        A column is numeric in ``train`` but text or category in a dataset (or in
+        ``test``), or the other way round; the message names the dataset and the
+        column.  Convert it first, e.g. ``df[col] = pd.to_numeric(df[col])``.
     DataValidationError (a ValueError)
         A target or sensitive column is missing from a dataset, the target is not
-        binary, ``positive`` does not occur, a dataset has one class only, a label or
-        sensitive value is missing, or there is nothing to compare.
+        binary, ``positive`` does not occur, a dataset has one class only, or a label
+        or sensitive value is missing.
 
     Notes
     -----
+    Each dataset is measured on its own: its classifier sees only that dataset (and,
+    for the category coding, ``test``), so the real rows' numbers do not depend on the
+    other datasets.  Every dataset (and ``test``) must hold the same kind of values
+    as ``train`` in each column: numbers (any numeric dtype, nullable or not, bool)
+    where ``train`` holds numbers or bool, text or categories where ``train`` does.
+
     Metrics on the real test rows, with :math:`\\hat y` the classifier's ``predict``
     and :math:`p` its predicted probability of the positive label:
 
@@ -388,24 +452,30 @@ def fairness_report(
     train = check_frame(train, "train")
     test = check_frame(test, "test")
     if not isinstance(target, str):
-        raise TypeError(f"target must be a column name (str), got {target!r}.")
+        raise InvalidTypeError(f"target must be a column name (str), got {target!r}.")
     sensitive = _as_names(sensitive)
     if target in sensitive:
-        raise ValueError(f"target {target!r} is also listed as sensitive; pick other columns.")
+        raise InvalidParameterError(
+            f"target {target!r} is also listed as sensitive; pick other columns.")
+    _check_estimator(estimator)
     datasets = as_datasets(synthetic)
     if "real" in datasets and include_real:
-        raise ValueError(
+        raise InvalidParameterError(
             "a synthetic dataset is named 'real', which is the name of the real train data; "
             "rename it or pass include_real=False."
         )
     frames = {"real": train, **datasets} if include_real else datasets
     if not frames:
-        raise ValueError(
+        raise InvalidParameterError(
             "nothing to compare: synthetic is empty and include_real=False; pass synthetic "
             "datasets or include_real=True."
         )
     features = [c for c in train.columns if c != target]
     _validate(frames, test, target, sensitive, features)
+    # Each column holds one kind (numbers or categories) in every dataset, as in train:
+    # otherwise it would be coded differently for different datasets.
+    kinds = check_kinds(train, {**frames, "test": test}, [*features, target],
+                        reference_name="train")
 
     values: list = []
     for frame in [*frames.values(), test]:
@@ -444,8 +514,6 @@ def fairness_report(
     )
 
     names = list(frames)
-    prepared = unify_categories([frames[n][features] for n in names] + [test[features]], features)
-    X_test = prepared[-1]
     y_test = test[target].isin([positive]).to_numpy().astype(int)
     groups_test = _group_labels(test, sensitive)
     _warn_undefined_rates(y_test, groups_test)
@@ -455,7 +523,10 @@ def fairness_report(
         )
 
     rows, by_group, data_level = [], {}, {}
-    for name, X in zip(names, prepared[:-1]):
+    for name in names:
+        # One category coding per dataset, shared with the test rows only, so that a
+        # dataset's measurements never depend on what the other datasets hold.
+        X, X_test = unify_categories([frames[name][features], test[features]], features, kinds)
         y = frames[name][target].isin([positive]).to_numpy().astype(int)
         model = clone(estimator).fit(X, y)
         proba = _positive_proba(model, X_test)

@@ -10,23 +10,54 @@ from sklearn.base import clone
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, column_or_1d, validate_data
 
+from debiasgen.core.presets import CRITERIA
+from debiasgen.exceptions import DataValidationError, InvalidParameterError, InvalidTypeError
 from debiasgen.model.synthesizer import CCGMSynthesizer
 
-CRITERIA = ("ftu", "dp")
+# "'ftu', 'dp' or 'cf'": the presets of debiasgen.core.presets, in its order
+CRITERIA_TEXT = ", ".join(map(repr, CRITERIA[:-1])) + f" or {CRITERIA[-1]!r}"
 
 
 # -- shared validation and fitting ------------------------------------------------
-def bad_param(owner, name: str, expected: str, value) -> ValueError:
-    # The wording follows scikit-learn's own parameter errors, which
-    # imbalanced-learn's estimator checks match on.
-    return ValueError(
+def bad_param(owner, name: str, expected: str, value) -> InvalidParameterError:
+    """The error for a parameter of ``owner`` with an unusable value.
+
+    The wording follows scikit-learn's own parameter errors, which imbalanced-learn's
+    estimator checks match on: keep it.
+
+    Parameters
+    ----------
+    owner : estimator
+        The estimator whose parameter it is.
+    name : str
+        The parameter's name.
+    expected : str
+        What it must be.
+    value : object
+        What it is.
+
+    Returns
+    -------
+    InvalidParameterError
+    """
+    return InvalidParameterError(
         f"The {name!r} parameter of {type(owner).__name__} must be {expected}. "
         f"Got {value!r} instead."
     )
 
 
 def check_params(owner) -> None:
-    """Validate the parameters shared by DebiasedClassifier and DebiasSampler."""
+    """Validate the parameters shared by DebiasedClassifier and DebiasSampler.
+
+    Parameters
+    ----------
+    owner : DebiasedClassifier or DebiasSampler
+
+    Raises
+    ------
+    InvalidParameterError
+        A parameter has an unusable value, or two parameters do not go together.
+    """
     synth = owner.synthesizer
     if synth is not None and not all(hasattr(synth, m) for m in ("fit", "debias", "sample")):
         raise bad_param(owner, "synthesizer", "None or an object with fit, debias and sample "
@@ -40,7 +71,8 @@ def check_params(owner) -> None:
     if owner.sensitive is not None and not isinstance(owner.sensitive, str):
         raise bad_param(owner, "sensitive", "None or a column name (str)", owner.sensitive)
     if owner.criterion is not None and owner.criterion not in CRITERIA:
-        raise bad_param(owner, "criterion", "'ftu', 'dp' or None", owner.criterion)
+        raise bad_param(owner, "criterion", f"{', '.join(map(repr, CRITERIA))} or None",
+                        owner.criterion)
     reuse = owner.noise_reuse
     if reuse is not None and (isinstance(reuse, bool) or not isinstance(reuse, numbers.Real)
                               or not 0 <= reuse <= 1):
@@ -53,33 +85,46 @@ def check_params(owner) -> None:
             or (isinstance(rs, numbers.Integral) and not isinstance(rs, bool))):
         raise bad_param(owner, "random_state", "None, an int, a numpy Generator or RandomState", rs)
     if owner.sensitive is not None and owner.criterion is None:
-        raise ValueError(
-            f"sensitive={owner.sensitive!r} is used only with criterion='ftu' or 'dp'; "
+        raise InvalidParameterError(
+            f"sensitive={owner.sensitive!r} is used only with criterion={CRITERIA_TEXT}; "
             "give a criterion, or remove_edges=[(parent, child), ...] without sensitive."
         )
     if owner.criterion is not None and owner.sensitive is None:
-        raise ValueError(
+        raise InvalidParameterError(
             f"criterion={owner.criterion!r} needs sensitive=<column name> (the target is "
             "the label y)."
         )
     if owner.criterion is not None and edges is not None:
-        raise ValueError("give either remove_edges or criterion (a preset), not both.")
+        raise InvalidParameterError(
+            "give either remove_edges or criterion (a preset), not both.")
     if reuse is not None and owner.criterion != "dp":
-        raise ValueError(
-            f"noise_reuse={reuse!r} applies to criterion='dp' only; explicit edges and 'ftu' "
-            "replace the cut parents by an independent draw."
+        raise InvalidParameterError(
+            f"noise_reuse={reuse!r} applies to criterion='dp' only; explicit edges, 'ftu' "
+            "and 'cf' replace the cut parents by an independent draw."
         )
 
 
 def check_nested(owner, params) -> None:
     """A clear error for ``synthesizer__...`` / ``estimator__...`` while that
-    sub-estimator is ``None`` (scikit-learn itself fails with an AttributeError)."""
+    sub-estimator is ``None`` (scikit-learn itself fails with an AttributeError).
+
+    Parameters
+    ----------
+    owner : DebiasedClassifier or DebiasSampler
+    params : dict
+        The parameters given to ``set_params``.
+
+    Raises
+    ------
+    InvalidParameterError
+        A nested parameter of a sub-estimator that is ``None``.
+    """
     for key in params:
         head, sep, _ = key.partition("__")
         if sep and head in ("synthesizer", "estimator") and hasattr(owner, head):
             if params.get(head, getattr(owner, head)) is None:
                 example = "CCGMSynthesizer()" if head == "synthesizer" else "a classifier"
-                raise ValueError(
+                raise InvalidParameterError(
                     f"cannot set {key!r}: {type(owner).__name__}.{head} is None (the "
                     f"default is built only at fit). Pass {head}={example} to tune "
                     f"its parameters."
@@ -88,7 +133,17 @@ def check_nested(owner, params) -> None:
 
 def seeds(random_state, k: int) -> list[int | None]:
     """``k`` integer seeds from ``random_state`` (a local generator; ``None`` stays
-    nondeterministic)."""
+    nondeterministic).
+
+    Parameters
+    ----------
+    random_state : None, int, numpy Generator or RandomState
+    k : int
+
+    Returns
+    -------
+    list of int or None
+    """
     if random_state is None:
         return [None] * k
     if isinstance(random_state, np.random.RandomState):
@@ -97,7 +152,18 @@ def seeds(random_state, k: int) -> list[int | None]:
 
 
 def seeded_clone(estimator, seed):
-    """A clone; its ``random_state`` set to ``seed`` when it has one left at None."""
+    """A clone; its ``random_state`` set to ``seed`` when it has one left at None.
+
+    Parameters
+    ----------
+    estimator : estimator
+    seed : int or None
+
+    Returns
+    -------
+    estimator
+        An unfitted clone.
+    """
     est = clone(estimator)
     if seed is not None and "random_state" in est.get_params(deep=False) \
             and est.get_params(deep=False)["random_state"] is None:
@@ -107,7 +173,20 @@ def seeded_clone(estimator, seed):
 
 def as_frame(owner, X, *, reset: bool) -> pd.DataFrame:
     """``X`` as a DataFrame.  An array, or a frame whose column names are not strings,
-    is positional: its columns are named ``x0 .. x{n-1}`` (or the fitted names)."""
+    is positional: its columns are named ``x0 .. x{n-1}`` (or the fitted names).
+
+    Parameters
+    ----------
+    owner : estimator
+        Records (``reset=True``) or checks the feature names and count.
+    X : DataFrame or array-like of shape (n_samples, n_features)
+    reset : bool
+        True at fit, False at predict.
+
+    Returns
+    -------
+    DataFrame
+    """
     if not isinstance(X, pd.DataFrame):
         # check_array first: its errors (1-d input, sparse, complex) are the clearest
         X = check_array(X, dtype=None, ensure_all_finite=False, estimator=owner)
@@ -123,11 +202,30 @@ def as_frame(owner, X, *, reset: bool) -> pd.DataFrame:
 
 
 def target_name(X: pd.DataFrame, y) -> str:
+    """The label's column name in the synthesizer: ``y.name``, or ``"target"``.
+
+    Parameters
+    ----------
+    X : DataFrame
+    y : Series or array-like
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    InvalidTypeError
+        ``y.name`` is not a string.
+    DataValidationError
+        ``y.name`` is also a column of ``X``.
+    """
     name = y.name if isinstance(y, pd.Series) and y.name is not None else "target"
     if not isinstance(name, str):
-        raise TypeError(f"y.name must be a string (the target's column name), got {name!r}.")
+        raise InvalidTypeError(
+            f"y.name must be a string (the target's column name), got {name!r}.")
     if name in X.columns:
-        raise ValueError(
+        raise DataValidationError(
             f"the target's name {name!r} is also a column of X; rename y "
             "(y.rename('label')) or drop that column from X."
         )
@@ -137,18 +235,50 @@ def target_name(X: pd.DataFrame, y) -> str:
 def fit_debiased(owner, X: pd.DataFrame, y):
     """Fit the synthesizer on X joined with y and draw de-biased synthetic rows.
 
-    Sets ``synthesizer_``, ``debiased_``, ``target_`` and ``classes_`` on ``owner``
-    and returns the synthetic X, y (a 1-d array) and a seed for the estimator.
+    Sets ``synthesizer_``, ``debiased_``, ``target_`` and ``classes_`` on ``owner``.
+
+    Parameters
+    ----------
+    owner : DebiasedClassifier or DebiasSampler
+    X : DataFrame
+        The training rows (see :func:`as_frame`).
+    y : Series or array-like of shape (n_samples,)
+        Class labels.
+
+    Returns
+    -------
+    X_syn : DataFrame
+        The synthetic rows.
+    y_syn : ndarray
+        Their labels.
+    seed : int or None
+        A seed for the estimator.
+
+    Raises
+    ------
+    InvalidParameterError
+        See :func:`check_params`.
+    DataValidationError
+        ``y`` has missing labels, a length other than ``X``'s, or one class only; its
+        name is a column of ``X``.
     """
     check_params(owner)
     target = target_name(X, y)
     y_arr = column_or_1d(y, warn=True)
     if len(y_arr) != len(X):
-        raise ValueError(f"X has {len(X)} rows but y has {len(y_arr)}; pass one label per row.")
+        raise DataValidationError(
+            f"X has {len(X)} rows but y has {len(y_arr)}; pass one label per row.")
+    missing = int(pd.isna(y_arr).sum())
+    if missing:
+        raise DataValidationError(
+            f"y has {missing} missing label{'s' if missing > 1 else ''} (of {len(y_arr)}); "
+            "drop those rows from X and y (keep = y.notna(); X, y = X[keep], y[keep]) or "
+            "impute the labels first."
+        )
     check_classification_targets(y_arr)
     classes = np.unique(y_arr)
     if len(classes) < 2:
-        raise ValueError(
+        raise DataValidationError(
             f"y holds one class only ({classes.tolist()[0]!r}); a classifier needs at least "
             "2 classes."
         )
@@ -181,7 +311,16 @@ def fit_debiased(owner, X: pd.DataFrame, y):
 
 
 def categories_of(X: pd.DataFrame) -> dict[str, list]:
-    """The categories of X's string, object and category columns (not bool)."""
+    """The categories of X's string, object and category columns (not bool).
+
+    Parameters
+    ----------
+    X : DataFrame
+
+    Returns
+    -------
+    dict of {str: list}
+    """
     out = {}
     for name in X.columns:
         dtype = X[name].dtype
@@ -201,7 +340,18 @@ def categories_of(X: pd.DataFrame) -> dict[str, list]:
 def with_categories(X: pd.DataFrame, categories: dict[str, list]) -> pd.DataFrame:
     """String-like columns as pandas categories with the training categories, so the
     synthetic training rows and real rows share one category coding (values unseen
-    in training become missing)."""
+    in training become missing).
+
+    Parameters
+    ----------
+    X : DataFrame
+    categories : dict of {str: list}
+        From :func:`categories_of` on the training rows.
+
+    Returns
+    -------
+    DataFrame
+    """
     if not categories:
         return X
     return X.assign(**{c: pd.Categorical(X[c].where(X[c].isin(cats)), categories=cats)
@@ -209,6 +359,18 @@ def with_categories(X: pd.DataFrame, categories: dict[str, list]) -> pd.DataFram
 
 
 def estimator_has(attr: str):
+    """For ``available_if``: the fitted (or given) estimator has ``attr``.
+
+    Parameters
+    ----------
+    attr : str
+
+    Returns
+    -------
+    callable
+        ``check(self) -> bool``.
+    """
+
     def check(self) -> bool:
         if hasattr(self, "estimator_"):
             return hasattr(self.estimator_, attr)

@@ -16,6 +16,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
+from debiasgen.exceptions import InvalidParameterError
 from debiasgen.integrations._shared import (
     as_frame,
     categories_of,
@@ -63,9 +64,12 @@ class DebiasedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         Causal edges to remove (:meth:`CCGMSynthesizer.debias`).
     sensitive : str, default=None
         The sensitive column, with ``criterion``.
-    criterion : {"ftu", "dp"}, default=None
-        A preset: ``"ftu"`` removes the edge ``sensitive -> label``; ``"dp"`` makes
-        the label independent of ``sensitive`` (see :meth:`CCGMSynthesizer.debias`).
+    criterion : {"ftu", "dp", "cf"}, default=None
+        A preset (the table in :mod:`debiasgen.core.presets`): ``"ftu"`` removes the
+        edge ``sensitive -> label``; ``"dp"`` makes the label independent of
+        ``sensitive``; ``"cf"`` removes every edge into the label from ``sensitive`` or
+        a descendant of it, but keeps the association of ``sensitive`` with the other
+        roots (see :meth:`CCGMSynthesizer.debias`).
     noise_reuse : float in [0, 1], default=None
         ``criterion="dp"`` only; see :meth:`CCGMSynthesizer.debias`.
     n_synthetic : int, default=None
@@ -123,6 +127,22 @@ class DebiasedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         self.random_state = random_state
 
     def set_params(self, **params) -> DebiasedClassifier:
+        """Set parameters, nested ones as ``synthesizer__epochs``.
+
+        Parameters
+        ----------
+        **params
+            Parameter names and values.
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        InvalidParameterError
+            A nested parameter of ``synthesizer`` or ``estimator`` while it is None.
+        """
         check_nested(self, params)
         return super().set_params(**params)
 
@@ -144,9 +164,12 @@ class DebiasedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
         Raises
         ------
-        ValueError
-            A parameter is invalid, ``y`` has one class, its name clashes with a
-            column of ``X``, or the synthetic rows hold a single class.
+        InvalidParameterError (a ValueError)
+            A parameter is invalid (``criterion`` not one of ``"ftu"``, ``"dp"``,
+            ``"cf"``, ...), or the synthetic rows hold a single class.
+        DataValidationError (a ValueError)
+            ``y`` has missing labels (drop or impute them), one class only, a length
+            other than ``X``'s, or a name that is also a column of ``X``.
         GraphError
             The graph does not fit the columns (a ValueError).
         """
@@ -154,7 +177,7 @@ class DebiasedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         X_syn, y_syn, seed = fit_debiased(self, X, y)
         present = np.unique(y_syn)
         if len(present) < 2:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"the {len(y_syn)} synthetic rows hold the single class {present[0]!r}; "
                 "raise n_synthetic or the synthesizer's epochs."
             )
@@ -175,14 +198,46 @@ class DebiasedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         return with_categories(X, self._categories)
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
-        """Predicted class labels of the rows of ``X``."""
+        """Predicted class labels of the rows of ``X``.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Real rows with the columns seen in :meth:`fit`.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Labels from :attr:`classes_`.
+
+        Raises
+        ------
+        NotFittedError
+            :meth:`fit` has not been called.
+        """
         X = self._prepare(X)
         return self.estimator_.predict(X)
 
     @available_if(estimator_has("predict_proba"))
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        """Class probabilities, columns in the order of :attr:`classes_` (0 for a
-        class the synthetic rows did not hold)."""
+        """Class probabilities of the rows of ``X``.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Real rows with the columns seen in :meth:`fit`.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Columns in the order of :attr:`classes_` (0 for a class the synthetic rows
+            did not hold).
+
+        Raises
+        ------
+        NotFittedError
+            :meth:`fit` has not been called.
+        """
         X = self._prepare(X)
         proba = self.estimator_.predict_proba(X)
         own = list(self.estimator_.classes_)
@@ -194,7 +249,23 @@ class DebiasedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
     @available_if(estimator_has("decision_function"))
     def decision_function(self, X: pd.DataFrame) -> np.ndarray:
-        """The estimator's decision function on the rows of ``X``."""
+        """The estimator's decision function on the rows of ``X``.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Real rows with the columns seen in :meth:`fit`.
+
+        Returns
+        -------
+        ndarray
+            As the estimator's ``decision_function``.
+
+        Raises
+        ------
+        NotFittedError
+            :meth:`fit` has not been called.
+        """
         X = self._prepare(X)
         return self.estimator_.decision_function(X)
 

@@ -3,19 +3,26 @@
 Tables are read and written as CSV or Parquet, chosen by the file extension
 (``.csv``, ``.parquet`` / ``.pq``; Parquet needs pyarrow).  Errors in the input end
 the command with a one-line message on stderr and exit code 1 (2 for a malformed
-command line); nothing prints a traceback.
+command line); nothing prints a traceback (an unexpected error, which may be a bug, is
+one line too; the environment variable ``DEBIASGEN_TRACEBACK=1`` shows its traceback).
+Outputs are checked before any work: a directory, or a file in a folder that does not
+exist, is refused at once.  An edge list may have a header or not (see
+:data:`EDGE_HEADER_RULE` and ``debiasgen fit --help``).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import pandas as pd
 
-from debiasgen.exceptions import DebiasgenError
+from debiasgen.core.presets import CRITERIA, PRESETS
+from debiasgen.exceptions import DebiasgenError, InvalidParameterError
 
 __all__ = ["main"]
 
@@ -36,7 +43,7 @@ Parquet, chosen by extension (.csv, .parquet, .pq).
 _TABLE_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
 
-class CommandError(DebiasgenError, ValueError):
+class CommandError(InvalidParameterError):
     """A command-line argument cannot be used (reported without a traceback)."""
 
 
@@ -55,55 +62,187 @@ def _parquet_error(err: ImportError) -> CommandError:
     return CommandError(f"Parquet files need pyarrow: pip install pyarrow ({err}).")
 
 
+def _check_input(path: Path, what: str = "file") -> None:
+    if path.is_dir():
+        raise CommandError(f"{str(path)!r} is a directory, not a {what}.")
+    if not path.is_file():
+        raise FileNotFoundError(f"no such {what}: {str(path)!r}.")
+
+
+def _check_output(path: str | Path, example: str) -> Path:
+    """Refuse, before any work, an output path that cannot be written: a directory, or
+    a file in a folder that does not exist."""
+    path = Path(path)
+    if path.is_dir():
+        raise CommandError(
+            f"cannot write to {str(path)!r}: it is a directory; give a file name such as "
+            f"{str(path / example)!r}."
+        )
+    if not path.parent.is_dir():
+        raise CommandError(
+            f"cannot write to {str(path)!r}: the folder {str(path.parent)!r} does not "
+            "exist; create it first."
+        )
+    return path
+
+
+def _read_csv(path: Path, **kwargs) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path, **kwargs)
+    except pd.errors.EmptyDataError:
+        raise CommandError(f"{str(path)!r} is empty; a table needs a header row.") from None
+    except (ValueError, UnicodeDecodeError) as err:  # ParserError is a ValueError
+        raise CommandError(f"cannot read {str(path)!r} as CSV: {err}") from None
+
+
 def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV or Parquet file (by extension) into a DataFrame."""
+    """Read a CSV or Parquet file (by extension) into a DataFrame.
+
+    Parameters
+    ----------
+    path : str or Path
+        Ends in ``.csv``, ``.parquet`` or ``.pq``.
+
+    Returns
+    -------
+    DataFrame
+
+    Raises
+    ------
+    CommandError
+        The name has another ending, it is a directory, or the file cannot be read
+        in its format.
+    FileNotFoundError
+        There is no such file.
+    """
     path = Path(path)
     kind = _table_format(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no such file: {str(path)!r}.")
+    _check_input(path)
     if kind == "csv":
-        return pd.read_csv(path)
+        return _read_csv(path)
     try:
         return pd.read_parquet(path)
     except ImportError as err:
         raise _parquet_error(err) from err
+    except (ValueError, OSError) as err:  # pyarrow's ArrowInvalid is a ValueError
+        raise CommandError(f"cannot read {str(path)!r} as Parquet: {err}") from None
 
 
 def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write ``frame`` as CSV or Parquet (by extension), without the index."""
-    path = Path(path)
+    """Write ``frame`` as CSV or Parquet (by extension), without the index.
+
+    Parameters
+    ----------
+    frame : DataFrame
+    path : str or Path
+        Ends in ``.csv``, ``.parquet`` or ``.pq``.
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    CommandError
+        The name has another ending, is a directory, its folder does not exist, or
+        the file cannot be written.
+    """
+    path = _check_output(path, "out.csv")
     kind = _table_format(path)
-    if path.parent and not path.parent.is_dir():
-        raise FileNotFoundError(f"the folder {str(path.parent)!r} does not exist.")
-    if kind == "csv":
-        frame.to_csv(path, index=False)
-    else:
-        try:
+    try:
+        if kind == "csv":
+            frame.to_csv(path, index=False)
+        else:
             frame.to_parquet(path, index=False)
-        except ImportError as err:
-            raise _parquet_error(err) from err
+    except ImportError as err:
+        raise _parquet_error(err) from err
+    except OSError as err:
+        raise CommandError(f"cannot write {str(path)!r}: {err.strerror or err}.") from None
     return path
 
 
-def read_edges(path: str | Path) -> list[tuple[str, str]]:
-    """Edges from a table with two columns, parent and child (one edge a row)."""
-    edges = read_table(path)
+EDGE_HEADER_RULE = (
+    "a CSV edge list may start with a header or not: a first row parent,child is "
+    "always the header; a first row naming two columns of the data is the first edge; "
+    "from,to / source,target / cause,effect / src,dst are also read as headers; any "
+    "other first row is an error"
+)
+_HEADER_PAIRS = {("parent", "child"), ("from", "to"), ("source", "target"),
+                 ("cause", "effect"), ("src", "dst")}
+
+
+def read_edges(path: str | Path, columns=None) -> list[tuple[str, str]]:
+    """Edges from a table with two columns, parent and child (one edge a row).
+
+    A Parquet file's column names are its header.  A CSV file may have a header
+    or not (:data:`EDGE_HEADER_RULE`): its first row is a header when it is
+    ``parent,child`` (any case); otherwise it is the first edge when both of its names
+    are columns of the data, or a header when it is ``from,to``, ``source,target``,
+    ``cause,effect`` or ``src,dst``; any other first row is an error, so that no edge
+    is ever dropped silently.
+
+    Parameters
+    ----------
+    path : str or Path
+        The edge list (``.csv``, ``.parquet``, ``.pq``).
+    columns : iterable of str, optional
+        The data's columns; without them a CSV file must have a header.
+
+    Returns
+    -------
+    list of (str, str)
+
+    Raises
+    ------
+    CommandError
+        The file does not have two columns, has empty cells, or its first row is
+        neither a header nor an edge between columns of the data.
+    FileNotFoundError
+        There is no such file.
+    """
+    path = Path(path)
+    kind = _table_format(path)
+    _check_input(path)
+    if kind == "parquet":
+        edges = read_table(path)
+        rows = [tuple(row) for row in edges.itertuples(index=False)]
+    else:
+        edges = _read_csv(path, header=None, dtype=str, keep_default_na=False, na_values=[""])
+        rows = [tuple(row) for row in edges.itertuples(index=False)]
     if edges.shape[1] != 2:
         raise CommandError(
             f"{str(path)!r} has {edges.shape[1]} columns; an edge list has two: parent,child."
         )
     if edges.isna().any().any():
         raise CommandError(f"{str(path)!r} has empty cells; give a parent and a child per row.")
-    return [(str(p), str(c)) for p, c in edges.itertuples(index=False)]
+    if kind == "csv" and rows:
+        first = (str(rows[0][0]), str(rows[0][1]))
+        known = set() if columns is None else {str(c) for c in columns}
+        words = tuple(x.lower() for x in first)
+        is_edge = first[0] in known and first[1] in known
+        if words == ("parent", "child") or (words in _HEADER_PAIRS and not is_edge):
+            rows = rows[1:]
+        elif not is_edge:
+            unknown = [x for x in first if x not in known]
+            raise CommandError(
+                f"the first row of {str(path)!r}, {','.join(first)}, is neither a header "
+                f"(parent,child) nor an edge between columns of the data ({unknown!r} "
+                "not among them); start the file with the header parent,child, or fix "
+                "the names."
+            )
+    return [(str(p), str(c)) for p, c in rows]
 
 
 # -- parsing values -------------------------------------------------------------------
 def _load_model(path: str):
     from debiasgen.model.synthesizer import CCGMSynthesizer
 
-    if not Path(path).is_file():
-        raise FileNotFoundError(f"no such model file: {path!r}.")
+    _check_input(Path(path), "model file")
     return CCGMSynthesizer.load(path)
+
+
+# Integers beyond this are not all exact in float64, in which the model holds values.
+_EXACT_INT = 2**53
 
 
 def parse_value(synth, column: str, text: str):
@@ -111,6 +250,26 @@ def parse_value(synth, column: str, text: str):
 
     Categories are matched by their text (``"Female"``, ``"True"``, ``"3"``); numbers
     are parsed as the column's integer or float type.
+
+    Parameters
+    ----------
+    synth : CCGMSynthesizer
+        A fitted model.
+    column : str
+        One of its columns.
+    text : str
+        The value as typed.
+
+    Returns
+    -------
+    object
+        The category, ``int`` or ``float``.
+
+    Raises
+    ------
+    CommandError
+        An unknown column, a category not seen in training, text that is not a
+        number, or an integer beyond +-2**53 (not exact in the model's float64).
     """
     layout = {spec.name: spec for spec in synth.encoder_.layout_}
     if column not in layout:
@@ -129,11 +288,18 @@ def parse_value(synth, column: str, text: str):
         return matches[0]
     if pd.api.types.is_integer_dtype(spec.dtype):
         try:
-            return int(text)
+            value = int(text)
         except ValueError:
             raise CommandError(
                 f"column {column!r} holds integers; {text!r} is not one."
             ) from None
+        if abs(value) > _EXACT_INT:
+            raise CommandError(
+                f"column {column!r}: {text} is beyond +-2**53 ({_EXACT_INT:,}), where "
+                "integers are no longer exact in the model's float64 values; give a "
+                "value within that range."
+            )
+        return value
     try:
         return float(text)
     except ValueError:
@@ -167,8 +333,9 @@ def _say(args, message: str) -> None:
 def _cmd_fit(args) -> None:
     from debiasgen.model.synthesizer import CCGMSynthesizer
 
+    _check_output(args.output, "model.dbg")
     data = read_table(args.data)
-    graph = None if args.discover else read_edges(args.graph)
+    graph = None if args.discover else read_edges(args.graph, data.columns)
     synth = CCGMSynthesizer(epochs=args.epochs, random_state=args.random_state,
                             verbose=0 if args.quiet else 1)
     start = time.perf_counter()
@@ -187,6 +354,7 @@ def _cmd_fit(args) -> None:
 
 
 def _cmd_sample(args) -> None:
+    _table_format(_check_output(args.output, "out.csv"))
     synth = _load_model(args.model)
     out = synth.sample(args.n, random_state=args.random_state)
     write_table(out, args.output)
@@ -194,6 +362,7 @@ def _cmd_sample(args) -> None:
 
 
 def _cmd_intervene(args) -> None:
+    _table_format(_check_output(args.output, "out.csv"))
     synth = _load_model(args.model)
     interventions = {}
     for item in args.do:
@@ -206,6 +375,9 @@ def _cmd_intervene(args) -> None:
 
 
 def _cmd_debias(args) -> None:
+    _table_format(_check_output(args.output, "out.csv"))
+    if args.save:
+        _check_output(args.save, "model.dbg")
     synth = _load_model(args.model)
     if args.remove:
         if args.sensitive or args.target or args.criterion:
@@ -236,6 +408,10 @@ def _cmd_report(args) -> None:
 
     from debiasgen.fairness.report import fairness_report
 
+    if args.out:
+        if Path(args.out).suffix.lower() not in (".md", ".markdown", ".html", ".htm"):
+            raise CommandError(f"--out must end in .md or .html, got {args.out!r}.")
+        _check_output(args.out, "report.md")
     real = read_table(args.real)
     others = {}
     for path in args.others:
@@ -259,10 +435,17 @@ def _cmd_report(args) -> None:
                              sensitive=args.sensitive, random_state=args.random_state)
     print(report.to_markdown())
     if args.out:
-        if Path(args.out).suffix.lower() not in (".md", ".markdown", ".html", ".htm"):
-            raise CommandError(f"--out must end in .md or .html, got {args.out!r}.")
-        path = report.save(args.out)
-        _say(args, f"wrote {path} and the figure {Path(path).with_suffix('.png')}")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UserWarning)
+            path = report.save(args.out)
+        missing = [w for w in caught if "debiasgen[plot]" in str(w.message)]
+        for w in caught:
+            if w not in missing:
+                warnings.warn(w.message, w.category, stacklevel=1)
+        if missing:  # no matplotlib: the report without its figure
+            _say(args, f"wrote {path}; {missing[-1].message}")
+        else:
+            _say(args, f"wrote {path} and the figure {Path(path).with_suffix('.png')}")
 
 
 # -- the parser -----------------------------------------------------------------------
@@ -277,7 +460,12 @@ def _positive_int(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``debiasgen`` argument parser (one sub-command per task)."""
+    """The ``debiasgen`` argument parser (one sub-command per task).
+
+    Returns
+    -------
+    argparse.ArgumentParser
+    """
     parser = argparse.ArgumentParser(
         prog="debiasgen", description=_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -299,7 +487,8 @@ def build_parser() -> argparse.ArgumentParser:
     how = fit.add_mutually_exclusive_group(required=True)
     how.add_argument("--graph", metavar="EDGES",
                      help="edge list: a table with two columns, parent and child, one edge a "
-                          "row; columns it leaves out become children of the others")
+                          "row; columns it leaves out become children of the others. "
+                          f"Header: {EDGE_HEADER_RULE}")
     how.add_argument("--discover", action="store_true",
                      help="discover the graph from the data (PC algorithm)")
     fit.add_argument("-o", "--output", required=True, metavar="MODEL",
@@ -342,14 +531,19 @@ def build_parser() -> argparse.ArgumentParser:
                     "it. Either name the edges (--remove sex:income) or use a preset: "
                     "'ftu' removes the edge sensitive -> target; 'dp' removes every edge "
                     "into the target from the sensitive attribute or its descendants and "
-                    "draws the sensitive attribute apart from the other roots.",
+                    "draws the sensitive attribute apart from the other roots; 'cf' "
+                    "removes the same edges as 'dp' but keeps the sensitive attribute's "
+                    "association with the other roots.",
     )
     debias.add_argument("model", help="a model written by 'debiasgen fit'")
     debias.add_argument("--remove", action="append", metavar="PARENT:CHILD",
                         help="an edge to remove; repeat for several")
     debias.add_argument("--sensitive", help="the sensitive column (with --criterion)")
     debias.add_argument("--target", help="the outcome column (with --criterion)")
-    debias.add_argument("--criterion", choices=["ftu", "dp"], help="a fairness preset")
+    debias.add_argument(
+        "--criterion", choices=list(CRITERIA),
+        help="a fairness preset: " + "; ".join(
+            f"{name}: {preset.description}" for name, preset in PRESETS.items()))
     debias.add_argument("--noise-reuse", type=float, default=None, metavar="R",
                         help="'dp' only: share of each row's own noise the shadow row keeps, "
                              "in [0, 1] (default: 1)")
@@ -380,21 +574,54 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(err: BaseException) -> str:
+    text = " ".join(str(err).split())
+    return text or type(err).__name__
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the ``debiasgen`` command line; returns the exit code."""
+    """Run the ``debiasgen`` command line.
+
+    Every failure ends with one line ``debiasgen COMMAND: error: ...`` on stderr and
+    exit code 1, never a traceback (set the environment variable
+    ``DEBIASGEN_TRACEBACK=1`` to see one for an unexpected error).
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments after ``debiasgen``; default ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        The exit code: 0 on success, 1 for an error, 2 for a malformed command line,
+        130 when interrupted.
+    """
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # --help (0) or a malformed command line (2)
         return int(exit_.code or 0)
+    prefix = f"debiasgen {args.command}: error:"
     try:
         args.run(args)
     except (DebiasgenError, ValueError, TypeError, ImportError, OSError) as err:
-        print(f"debiasgen {args.command}: error: {err}", file=sys.stderr)
+        print(f"{prefix} {_one_line(err)}", file=sys.stderr)
+        return 1
+    except MemoryError:
+        print(f"{prefix} out of memory; use a smaller table or fewer rows (-n).",
+              file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("debiasgen: interrupted", file=sys.stderr)
         return 130
+    except Exception as err:  # noqa: BLE001 - a command line prints no traceback
+        if os.environ.get("DEBIASGEN_TRACEBACK"):
+            raise
+        print(f"{prefix} unexpected {type(err).__name__}: {_one_line(err)} (this may be a "
+              "bug in debiasgen; rerun with DEBIASGEN_TRACEBACK=1 and report the "
+              "traceback)", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -93,15 +93,41 @@ n_synthetic, random_state
     def fit(self, X, y) -> DebiasSampler:
         """Fit the synthesizer (as :meth:`fit_resample`, discarding the rows).
 
+        Parameters
+        ----------
+        X : DataFrame or array of shape (n_samples, n_features)
+        y : Series or array-like of shape (n_samples,)
+            Class labels.
+
         Returns
         -------
         self
+
+        Raises
+        ------
+        InvalidParameterError, DataValidationError, GraphError
+            As :meth:`fit_resample`.
         """
         self.fit_resample(X, y)
         return self
 
     def set_params(self, **params) -> DebiasSampler:
-        """Set parameters (nested ``synthesizer__...`` needs a synthesizer set)."""
+        """Set parameters (nested ``synthesizer__...`` needs a synthesizer set).
+
+        Parameters
+        ----------
+        **params
+            Parameter names and values.
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        InvalidParameterError
+            ``synthesizer__...`` while ``synthesizer`` is None.
+        """
         check_nested(self, params)
         return super().set_params(**params)
 
@@ -122,8 +148,14 @@ n_synthetic, random_state
 
         Raises
         ------
-        ValueError
-            As :meth:`DebiasedClassifier.fit <debiasgen.DebiasedClassifier.fit>`.
+        InvalidParameterError (a ValueError)
+            A parameter is invalid (``criterion`` not one of ``"ftu"``, ``"dp"``,
+            ``"cf"``, ...).
+        DataValidationError (a ValueError)
+            ``y`` has missing labels (drop or impute them), one class only, a length
+            other than ``X``'s, or a name that is also a column of ``X``.
+        GraphError
+            The graph does not fit the columns (a ValueError).
         """
         return self._fit_resample(X, y)
 

@@ -53,8 +53,17 @@ def make_hooks(encoder: TabularEncoder, interventions) -> dict[int, object]:
 
 
 def encode_value(encoder: TabularEncoder, spec, value, what: str) -> tuple[int, float]:
-    """The ``(code, value)`` of one value for column ``spec`` (validated)."""
-    if not np.ndim(value) == 0:
+    """The ``(code, value)`` of one value for column ``spec`` (validated).
+
+    The value is checked as it is, not as numpy or pandas would convert it: the
+    number ``2**63`` must not wrap around in an int64 array, ``1 + 2j`` must not
+    lose its imaginary part, a timestamp must not turn into nanoseconds, and
+    ``True`` must not stand for the category ``1`` (see
+    :meth:`~debiasgen.core.encoding.TabularEncoder.encode_column`).
+    """
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]  # a 0-d array: its scalar
+    if not pd.api.types.is_scalar(value):  # (np.ndim fails on ragged lists)
         raise DataValidationError(
             f"{what} {spec.name!r} must be a single value or a callable, got {value!r}."
         )
@@ -62,7 +71,7 @@ def encode_value(encoder: TabularEncoder, spec, value, what: str) -> tuple[int, 
         raise DataValidationError(
             f"cannot set column {spec.name!r} to a missing value; give a value."
         )
-    codes, nums = encoder.encode_column(spec, pd.Series(np.atleast_1d(value).tolist()))
+    codes, nums = encoder.encode_column(spec, pd.Series([value], dtype=object))
     return int(codes[0]), float(nums[0])
 
 
@@ -83,7 +92,9 @@ def _soft_hook(encoder, spec, func):
                 f"the callable for {spec.name!r} returned shape {after.shape}, "
                 f"expected {before.shape} (one value per row)."
             )
-        return encoder.encode_column(spec, pd.Series(list(after)))
+        # the array as it is (an object array stays one: Python integers beyond int64
+        # and mixed types reach the checks unconverted)
+        return encoder.encode_column(spec, pd.Series(after, copy=False))
 
     return hook
 

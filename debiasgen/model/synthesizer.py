@@ -8,14 +8,21 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import networkx as nx
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from debiasgen.core.encoding import TabularEncoder, validate_frame
+from debiasgen.core.encoding import TabularEncoder, astype_like, validate_frame
 from debiasgen.core.graph import CausalGraph
-from debiasgen.core.validation import check_int, check_real, check_rows, seed_from
+from debiasgen.core.validation import (
+    check_bool,
+    check_int,
+    check_real,
+    check_rows,
+    seed_from,
+)
 from debiasgen.exceptions import (
     DataValidationError,
     GraphError,
@@ -24,10 +31,10 @@ from debiasgen.exceptions import (
 )
 from debiasgen.structure.edge_learning import (
     candidate_edges,
-    check_knowledge,
     orient_by_colliders,
     select_edges,
 )
+from debiasgen.structure.knowledge import check_knowledge, require_edges
 
 __all__ = ["CCGMSynthesizer"]
 
@@ -37,6 +44,7 @@ __all__ = ["CCGMSynthesizer"]
 _EDGE_EPOCHS = 8
 _EDGE_ROWS = 20_000
 _EDGE_ROUNDS = 3  # learning rounds at most (another only after an edge is turned round)
+_NAMES_IN = ("n_features_in_", "feature_names_in_")  # set by scikit-learn's validate_data
 
 
 def _as_frame(estimator, X) -> pd.DataFrame:
@@ -50,6 +58,24 @@ def _as_frame(estimator, X) -> pd.DataFrame:
     if isinstance(X, pd.DataFrame):
         return X
     return pd.DataFrame(X, columns=[f"x{j}" for j in range(X.shape[1])])
+
+
+def _looks_like_graph(y) -> bool:
+    """Whether ``y`` (of ``fit(X, y)``) is a causal graph put in the wrong place: a
+    CausalGraph, a networkx graph, an adjacency frame (index = columns) or a list or
+    tuple of (parent, child) name pairs.  The arrays scikit-learn passes as ``y`` are
+    none of these."""
+    if isinstance(y, (CausalGraph, nx.Graph)):
+        return True
+    if isinstance(y, pd.DataFrame):
+        return (y.shape[0] == y.shape[1] and list(y.index) == list(y.columns)
+                and all(isinstance(c, str) for c in y.columns))
+    if isinstance(y, (list, tuple)):
+        return all(
+            isinstance(e, (list, tuple)) and len(e) == 2 and all(isinstance(c, str) for c in e)
+            for e in y
+        )
+    return False
 
 
 def tabular_input_tags(tags):
@@ -207,7 +233,7 @@ class CCGMSynthesizer(BaseEstimator):
 
     # -- fitting ---------------------------------------------------------------
     def fit(self, X: pd.DataFrame, y=None, graph=None, *, learn_edges: bool = False,
-            sensitive=None, target: str | None = None, forbidden=None,
+            sensitive=None, target: str | None = None, required=None, forbidden=None,
             tiers=None) -> CCGMSynthesizer:
         """Fit the causal model to ``X`` under ``graph``.
 
@@ -218,7 +244,8 @@ class CCGMSynthesizer(BaseEstimator):
             values allowed anywhere.  Datetimes must be converted first.  An
             array's columns are named ``x0 .. x{n-1}``.
         y : None
-            Ignored; the target is one of ``X``'s columns.
+            Ignored (scikit-learn passes one); the target is one of ``X``'s
+            columns.  A graph given here is refused: pass it as ``graph=``.
         graph : CausalGraph, list of (parent, child), networkx.DiGraph or adjacency DataFrame
             The causal graph over (some of) ``X``'s column names.  Pass ``[]``
             for a model with no causal edges (every column then follows the
@@ -244,6 +271,12 @@ class CCGMSynthesizer(BaseEstimator):
             Sensitive attributes: no edge is ever learned (or discovered) into them.
         target : str, optional
             The outcome: no edge is ever learned (or discovered) out of it.
+        required : list of (parent, child), optional
+            Edges the graph must contain.  With ``graph=None`` discovery keeps
+            them; with a given ``graph`` and ``learn_edges=True`` a required edge
+            the graph lacks is added as a fixed edge (origin ``"background"``; a
+            ``CycleError`` if it closes a cycle); with ``learn_edges=False`` a
+            required edge missing from ``graph`` is a ``GraphError``.
         forbidden : list of (parent, child), optional
             Edges never learned or discovered.
         tiers : list of list of str, optional
@@ -251,34 +284,76 @@ class CCGMSynthesizer(BaseEstimator):
 
         Returns
         -------
-        self
+        self : CCGMSynthesizer
+            Fitted.  If fitting fails, a synthesizer fitted before keeps its
+            earlier fit whole.
 
         Raises
         ------
+        InvalidParameterError
+            A constructor parameter is out of range (named in the message), or
+            ``y`` is a causal graph (pass it as ``graph=``).
+        InvalidTypeError
+            ``learn_edges`` is not a bool, or ``random_state`` has the wrong type.
         GraphError
             The graph names columns ``X`` lacks, or has a cycle or a self-loop.
         DataValidationError, TypeError
             ``X`` is empty, holds infinities or unsupported dtypes.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from debiasgen import CCGMSynthesizer
+        >>> rng = np.random.default_rng(0)
+        >>> s = rng.integers(0, 2, 300)
+        >>> df = pd.DataFrame({"s": s, "m": s + rng.normal(size=300),
+        ...                    "y": rng.integers(0, 2, 300)})
+        >>> synth = CCGMSynthesizer(epochs=3, hidden_size=16, random_state=0)
+        >>> synth.fit(df, graph=[("s", "m"), ("m", "y")]) is synth
+        True
+        >>> synth.graph_.edges
+        (('s', 'm'), ('m', 'y'))
+        >>> synth.fit(df, [("s", "m"), ("m", "y")])  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        debiasgen.exceptions.InvalidParameterError: fit(X, y) ignores y; pass the graph as ...
         """
         from debiasgen.nn.network import Fitting
 
+        if y is not None and _looks_like_graph(y):
+            raise InvalidParameterError(
+                "fit(X, y) ignores y; pass the graph as fit(X, graph=...) (y looks like a "
+                f"causal graph: {type(y).__name__})."
+            )
+        learn_edges = check_bool("learn_edges", learn_edges)
         self._validate_params()
-        X = validate_frame(_as_frame(self, X))
+        # validate_data sets n_features_in_ and feature_names_in_ at once; they are
+        # set again with the other fitted attributes, so a failed refit leaves the
+        # earlier fit whole
+        before = {k: self.__dict__[k] for k in _NAMES_IN if k in self.__dict__}
+        try:
+            X = validate_frame(_as_frame(self, X))
+        finally:
+            names_in = {k: self.__dict__.pop(k) for k in _NAMES_IN if k in self.__dict__}
+            self.__dict__.update(before)
         columns = list(X.columns)
         knowledge = check_knowledge(
-            columns, sensitive=sensitive, target=target, forbidden=forbidden, tiers=tiers
+            columns, sensitive=sensitive, target=target, required=required,
+            forbidden=forbidden, tiers=tiers,
         )
         if graph is None:
             from debiasgen.structure.discovery import discover_graph
 
             graph = discover_graph(
-                X, sensitive=sensitive, target=target, forbidden=forbidden, tiers=tiers,
-                random_state=seed_from(self.random_state), verbose=bool(self.verbose),
+                X, sensitive=sensitive, target=target, required=required, forbidden=forbidden,
+                tiers=tiers, random_state=seed_from(self.random_state),
+                verbose=bool(self.verbose),
             )
         graph = CausalGraph.coerce(graph)
         graph.check_columns(X.columns)
+        graph = require_edges(graph, knowledge, add=learn_edges)
         # A sensitive column the graph leaves out is a root, never a child of the others.
-        graph = graph.add_nodes(s for s in knowledge["sensitive"] if s not in graph)
+        graph = graph.add_nodes(s for s in knowledge.sensitive if s not in graph)
         graph = _complete_graph(graph, columns, self.unmentioned)
         encoder = TabularEncoder(max_bins=self.max_bins).fit(X)
         codes, values = encoder.encode(X)
@@ -305,6 +380,9 @@ class CCGMSynthesizer(BaseEstimator):
         # Everything is computed; only now is the estimator changed (a failed refit
         # leaves the earlier fit whole).
         self.__dict__.pop("edge_scores_", None)  # from an earlier fit with learn_edges
+        for k in _NAMES_IN:
+            self.__dict__.pop(k, None)
+        self.__dict__.update(names_in)
         if edge_scores is not None:
             self.edge_scores_ = edge_scores
         self.graph_, self.encoder_, self.network_ = graph, encoder, network
@@ -367,11 +445,48 @@ class CCGMSynthesizer(BaseEstimator):
     def sample(self, n: int, random_state=None) -> pd.DataFrame:
         """Draw ``n`` rows from the model (with its removed edges, if de-biased).
 
+        Parameters
+        ----------
+        n : int
+            Number of rows, at least 1 (and few enough to fit in memory: draw
+            larger tables in chunks, each with its own ``random_state``).
+        random_state : int, numpy Generator, RandomState or None, default=None
+            Seeds this draw only: the same seed gives the same rows; ``None``
+            draws fresh rows on every call.  Global generators are never touched.
+
         Returns
         -------
         DataFrame
-            The training columns, in order, with their dtypes; categorical values
-            only from training and numbers drawn from the training values.
+            ``n`` rows of the training columns, in order, with their dtypes;
+            categorical values only from training and numbers drawn from the
+            training values.
+
+        Raises
+        ------
+        NotFittedError
+            The synthesizer is not fitted.
+        InvalidParameterError
+            ``n`` is not an integer >= 1, or is too large for this machine's memory.
+        InvalidTypeError
+            ``random_state`` has the wrong type.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from debiasgen import CCGMSynthesizer
+        >>> rng = np.random.default_rng(0)
+        >>> s = rng.integers(0, 2, 300)
+        >>> df = pd.DataFrame({"a": rng.integers(0, 3, 300), "s": s,
+        ...                    "m": s + rng.normal(size=300), "y": rng.integers(0, 2, 300)})
+        >>> synth = CCGMSynthesizer(epochs=3, hidden_size=16, random_state=0).fit(
+        ...     df, graph=[("s", "m"), ("m", "y"), ("s", "y"), ("a", "y")])
+        >>> rows = synth.sample(5, random_state=0)
+        >>> rows.shape
+        (5, 4)
+        >>> list(rows.columns) == list(df.columns), rows.dtypes.equals(df.dtypes)
+        (True, True)
+        >>> rows.equals(synth.sample(5, random_state=0))
+        True
         """
         return self._generate(n, random_state)
 
@@ -387,14 +502,55 @@ class CCGMSynthesizer(BaseEstimator):
         skipped, their descendants regenerated, and every other column keeps its
         distribution.
 
+        Parameters
+        ----------
+        interventions : dict
+            ``{column: value or callable}``, not empty.
+        n : int
+            Number of rows, at least 1 (see :meth:`sample`).
+        random_state : int, numpy Generator, RandomState or None, default=None
+            Seeds this draw only (see :meth:`sample`).
+
+        Returns
+        -------
+        DataFrame
+            ``n`` rows of the training columns, in order, with their dtypes; a
+            column set to a value holds that value in every row.
+
         Raises
         ------
+        NotFittedError
+            The synthesizer is not fitted.
+        InvalidParameterError
+            ``n`` is not an integer >= 1, or is too large for this machine's memory.
+        InvalidTypeError
+            ``interventions`` is not a non-empty dict, or ``random_state`` has the
+            wrong type.
         DataValidationError
             An unknown column, or a value the column cannot take (a category not
             seen in training, a non-integer for an integer column).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from debiasgen import CCGMSynthesizer
+        >>> rng = np.random.default_rng(0)
+        >>> s = rng.integers(0, 2, 300)
+        >>> df = pd.DataFrame({"a": rng.integers(0, 3, 300), "s": s,
+        ...                    "m": s + rng.normal(size=300), "y": rng.integers(0, 2, 300)})
+        >>> synth = CCGMSynthesizer(epochs=3, hidden_size=16, random_state=0).fit(
+        ...     df, graph=[("s", "m"), ("m", "y"), ("s", "y"), ("a", "y")])
+        >>> rows = synth.intervene({"s": 1}, n=100, random_state=0)
+        >>> rows.shape, rows["s"].unique().tolist()
+        ((100, 4), [1])
+        >>> shifted = synth.intervene({"m": lambda m: m + 1.0}, n=100, random_state=0)
+        >>> list(shifted.columns)
+        ['a', 's', 'm', 'y']
         """
         check_is_fitted(self, "network_")
         from debiasgen.model.interventions import make_hooks
+
+        n = check_rows(n, len(self.encoder_.layout_))  # before any work
 
         hooks = make_hooks(self.encoder_, interventions)
         return self._generate(n, random_state, hooks)
@@ -425,6 +581,18 @@ class CCGMSynthesizer(BaseEstimator):
         an independent draw of the sensitive attribute); ``interventions`` may then
         be omitted to de-bias existing rows.
 
+        Parameters
+        ----------
+        X : DataFrame
+            Whole rows: every fitted column (in any order) and no other, with
+            values seen in training.
+        interventions : dict, optional
+            ``{column: value or callable}`` as in :meth:`intervene`; may be
+            omitted only on a de-biased synthesizer.
+        random_state : int, numpy Generator, RandomState or None, default=None
+            Seeds the draws that one observation does not identify (a
+            categorical node's position inside its category).
+
         Returns
         -------
         DataFrame
@@ -432,9 +600,30 @@ class CCGMSynthesizer(BaseEstimator):
 
         Raises
         ------
+        NotFittedError
+            The synthesizer is not fitted.
+        InvalidParameterError
+            ``interventions`` is omitted on a synthesizer that is not de-biased.
         DataValidationError
             ``X`` lacks fitted columns or has others, holds values unseen in
             training, or an intervention is invalid (see :meth:`intervene`).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from debiasgen import CCGMSynthesizer
+        >>> rng = np.random.default_rng(0)
+        >>> s = rng.integers(0, 2, 300)
+        >>> df = pd.DataFrame({"a": rng.integers(0, 3, 300), "s": s,
+        ...                    "m": s + rng.normal(size=300), "y": rng.integers(0, 2, 300)})
+        >>> synth = CCGMSynthesizer(epochs=3, hidden_size=16, random_state=0).fit(
+        ...     df, graph=[("s", "m"), ("m", "y"), ("s", "y"), ("a", "y")])
+        >>> rows = df.head(3)
+        >>> cf = synth.counterfactual(rows, {"s": 1}, random_state=0)
+        >>> cf["s"].tolist()
+        [1, 1, 1]
+        >>> cf.index.equals(rows.index), cf["a"].equals(rows["a"])  # "a" is no descendant
+        (True, True)
         """
         check_is_fitted(self, "network_")
         X = validate_frame(X)
@@ -472,7 +661,7 @@ class CCGMSynthesizer(BaseEstimator):
         )
         out = self.encoder_.decode(out_codes, out_values)[list(X.columns)]
         out.index = X.index
-        return out.astype(X.dtypes.to_dict())
+        return astype_like(out, X.dtypes)
 
     # -- de-biasing --------------------------------------------------------------
     def debias(self, remove_edges: Iterable[tuple[str, str]] | None = None,
@@ -507,6 +696,20 @@ class CCGMSynthesizer(BaseEstimator):
         0 makes the cut parents an independent row's.  The target stays
         independent of the sensitive attribute at every value.
 
+        Parameters
+        ----------
+        remove_edges : list of (parent, child), optional
+            Edges of :attr:`graph_` to remove (not with ``criterion``).
+        reference : dict, optional
+            ``{parent: value}``: a cut parent fed as this fixed value instead of
+            an independent draw; each key must be the parent of a removed edge.
+        sensitive, target : str, optional
+            Columns for a ``criterion`` preset.
+        criterion : {"ftu", "dp", "cf"}, optional
+            A fairness preset computing the edges from the graph (see above).
+        noise_reuse : float in [0, 1], optional
+            ``"dp"`` only (see above).
+
         Returns
         -------
         CCGMSynthesizer
@@ -515,12 +718,47 @@ class CCGMSynthesizer(BaseEstimator):
 
         Raises
         ------
+        NotFittedError
+            The synthesizer is not fitted.
         GraphError
-            An edge that is not in :attr:`graph_`, or a preset with nothing to remove.
+            An edge that is not in :attr:`graph_`, a preset with nothing to
+            remove, or a synthesizer that is already de-biased.
+        InvalidParameterError
+            Both or neither of ``remove_edges`` and ``criterion``, an unknown
+            criterion, a ``reference`` key that is no cut parent, or a bad
+            ``noise_reuse``.
+        InvalidTypeError
+            ``reference`` is not a dict, or an edge is not a (parent, child) pair.
+        DataValidationError
+            A ``reference`` value the column cannot take.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from debiasgen import CCGMSynthesizer
+        >>> rng = np.random.default_rng(0)
+        >>> s = rng.integers(0, 2, 300)
+        >>> df = pd.DataFrame({"a": rng.integers(0, 3, 300), "s": s,
+        ...                    "m": s + rng.normal(size=300), "y": rng.integers(0, 2, 300)})
+        >>> synth = CCGMSynthesizer(epochs=3, hidden_size=16, random_state=0).fit(
+        ...     df, graph=[("s", "m"), ("m", "y"), ("s", "y"), ("a", "y")])
+        >>> fair = synth.debias(remove_edges=[("s", "y")])
+        >>> fair.removed_edges_, synth.removed_edges_
+        ((('s', 'y'),), ())
+        >>> dp = synth.debias(sensitive="s", target="y", criterion="dp")
+        >>> sorted(dp.removed_edges_)
+        [('m', 'y'), ('s', 'y')]
+        >>> dp.sample(4, random_state=0).shape
+        (4, 4)
         """
         from debiasgen.model.interventions import check_edges, preset_edges
 
         check_is_fitted(self, "network_")
+        if reference is not None and not isinstance(reference, Mapping):
+            raise InvalidTypeError(
+                "reference must be a dict {parent column: value} for parents of removed "
+                f"edges, got {reference!r}."
+            )
         if self._removal is not None:
             raise GraphError(
                 "this synthesizer is already de-biased; call debias() on the original "
@@ -552,11 +790,6 @@ class CCGMSynthesizer(BaseEstimator):
                 or not 0.0 <= noise_reuse <= 1.0:
             raise InvalidParameterError(
                 f"noise_reuse must be a number in [0, 1], got {noise_reuse!r}.")
-        if reference is not None and not isinstance(reference, Mapping):
-            raise InvalidTypeError(
-                "reference must be a dict {parent column: value} for parents of removed "
-                f"edges, got {reference!r}."
-            )
         reference = dict(reference or {})
         cut_parents = {p for p, _ in edges}
         for p in reference:
@@ -591,14 +824,22 @@ class CCGMSynthesizer(BaseEstimator):
         Parameters
         ----------
         path : str or Path
-            The file to write (its folder must exist).
+            The file to write (its folder must exist).  An existing file is
+            replaced only once the new one is completely written.
+
+        Returns
+        -------
+        None
 
         Raises
         ------
         NotFittedError
             The synthesizer is not fitted.
+        InvalidTypeError
+            ``path`` is not a str or Path.
         ModelFileError
-            ``path`` cannot be written (a missing folder, a directory, no permission).
+            ``path`` cannot be written (a missing folder, a directory, no permission,
+            a read-only file); the message names it.
 
         Examples
         --------
@@ -606,9 +847,10 @@ class CCGMSynthesizer(BaseEstimator):
         >>> from debiasgen import CCGMSynthesizer
         >>> df = pd.DataFrame({"x": np.arange(100.0), "y": np.arange(100.0) % 7})
         >>> synth = CCGMSynthesizer(epochs=2, random_state=0).fit(df, graph=[("x", "y")])
-        >>> path = os.path.join(tempfile.mkdtemp(), "model.dbg")
-        >>> synth.save(path)
-        >>> CCGMSynthesizer.load(path).graph_.edges
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     synth.save(os.path.join(folder, "model.dbg"))
+        ...     loaded = CCGMSynthesizer.load(os.path.join(folder, "model.dbg"))
+        >>> loaded.graph_.edges
         (('x', 'y'),)
         """
         from debiasgen.model.persistence import save_model
@@ -623,18 +865,35 @@ class CCGMSynthesizer(BaseEstimator):
         Parameters
         ----------
         path : str or Path
+            A file written by :meth:`save`.
 
         Returns
         -------
         CCGMSynthesizer
-            Fitted, with its removed edges if it was de-biased.
+            Fitted, with its removed edges if it was de-biased; it generates the
+            same rows as the saved synthesizer for the same ``random_state``.
 
         Raises
         ------
+        InvalidTypeError
+            ``path`` is not a str or Path.
         ModelFileError
-            ``path`` is missing, is not a debiasgen model file, was written by an
-            unknown format version, or its parts do not agree with each other (an
-            edited or damaged file).
+            ``path`` is missing or a directory, is not a debiasgen model file,
+            was written by an unknown format version, or is damaged (truncated, a
+            record fails its checksum) or edited so that its parts do not agree
+            (the message says which part).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd, tempfile, os
+        >>> from debiasgen import CCGMSynthesizer
+        >>> df = pd.DataFrame({"x": np.arange(100.0), "y": np.arange(100) % 7})
+        >>> synth = CCGMSynthesizer(epochs=2, random_state=0).fit(df, graph=[("x", "y")])
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     synth.save(os.path.join(folder, "model.dbg"))
+        ...     loaded = CCGMSynthesizer.load(os.path.join(folder, "model.dbg"))
+        >>> loaded.sample(50, random_state=0).equals(synth.sample(50, random_state=0))
+        True
         """
         from debiasgen.model.persistence import load_model
 

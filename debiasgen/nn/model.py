@@ -11,9 +11,10 @@ All nodes share one set of stacked weights (``[n_nodes, in, out]``) so that one
 generation step, at once.  A node's input is only its own parents' features,
 gathered and zero-padded to the widest parent set before batching.
 
-The exogenous noise of a node is ``(u_i, e_i, v_i)``: the latent ``u_i`` and two
-uniforms, ``e_i`` choosing the class by inverse CDF and ``v_i`` choosing the
-training value inside a numeric bin.  Pre-drawing all of it lets a second pass
+The exogenous noise of a node is ``(u_i, e_i)``: the latent ``u_i`` and a uniform
+``e_i`` that chooses the class by inverse CDF; where ``e_i`` falls inside the chosen
+class's CDF interval then picks the training value inside a numeric bin (see
+:class:`debiasgen.nn.generate.Noise`).  Pre-drawing all of it lets a second pass
 (a "shadow row", see :mod:`debiasgen.nn.generate`) reuse a row's own noise.
 """
 
@@ -245,5 +246,11 @@ def _interp(x: torch.Tensor, knots: torch.Tensor, scores: torch.Tensor) -> torch
         return torch.full_like(x, float(scores[0]))
     i = torch.searchsorted(knots, x.contiguous()).clamp(1, len(knots) - 1)
     x0, x1 = knots[i - 1], knots[i]
-    w = ((x - x0) / (x1 - x0)).clamp(0.0, 1.0)
+    gap = x1 - x0
+    # Knots further apart than float64's largest number (a column spanning
+    # -1e308..1e308) make the gap infinite and the weight NaN: there, use the halves,
+    # which cannot overflow (halving is exact for normal numbers, so the weight is the
+    # same).  Branch-free, so a GPU never waits on a check.
+    half = (x * 0.5 - x0 * 0.5) / (x1 * 0.5 - x0 * 0.5)
+    w = torch.where(torch.isfinite(gap), (x - x0) / gap, half).clamp(0.0, 1.0)
     return scores[i - 1] + w * (scores[i] - scores[i - 1])

@@ -25,13 +25,13 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from debiasgen.exceptions import ModelFileError
 from debiasgen.nn import gates as gated
 from debiasgen.nn.generate import EdgeRemoval, Plan, counterfactual, generate
 from debiasgen.nn.model import CausalVAE
 from debiasgen.nn.train import train
 
 __all__ = ["CausalNetwork", "Fitting", "Removal"]
-
 
 
 NumpyHook = tuple[int, float] | Callable[[np.ndarray, np.ndarray], tuple]
@@ -114,14 +114,18 @@ class CausalNetwork:
                     arrays: Mapping[str, np.ndarray]) -> CausalNetwork:
         """A network with the weights of :meth:`to_arrays`.
 
-        Raises ``ValueError`` naming the first weight whose name or shape does not
-        fit the layout and parents (an edited or mismatched file)."""
+        Raises
+        ------
+        ModelFileError
+            Naming the first weight whose name, shape or numbers do not fit the
+            layout and parents (an edited or mismatched file).
+        """
         module = CausalVAE(layout, parents, hidden_size, latent_dim, _generator(0))
         expected = module.state_dict()
         missing = sorted(set(expected) - set(arrays))
         unexpected = sorted(set(arrays) - set(expected))
         if missing or unexpected:
-            raise ValueError(
+            raise ModelFileError(
                 f"the weights do not fit the model (missing {missing!r}, "
                 f"unexpected {unexpected!r})"
             )
@@ -129,12 +133,14 @@ class CausalNetwork:
         for name, tensor in expected.items():
             array = np.asarray(arrays[name])
             if tuple(array.shape) != tuple(tensor.shape):
-                raise ValueError(
+                raise ModelFileError(
                     f"weight {name!r} has shape {tuple(array.shape)}, the model needs "
                     f"{tuple(tensor.shape)}"
                 )
+            if array.dtype.kind != "f":
+                raise ModelFileError(f"weight {name!r} holds {array.dtype} numbers, not floats")
             if not np.all(np.isfinite(array)):
-                raise ValueError(f"weight {name!r} holds non-finite numbers")
+                raise ModelFileError(f"weight {name!r} holds non-finite numbers")
             state[name] = torch.as_tensor(array, dtype=tensor.dtype)
         module.load_state_dict(state)
         module.eval()

@@ -38,9 +38,9 @@ import pandas as pd
 
 from debiasgen.core.encoding import is_categorical, validate_frame
 from debiasgen.core.graph import CausalGraph
-from debiasgen.exceptions import DataValidationError
+from debiasgen.exceptions import DataValidationError, InvalidParameterError, InvalidTypeError
 from debiasgen.structure.independence import BlockGaussianStats, encode
-from debiasgen.structure.knowledge import Knowledge, validate_knowledge
+from debiasgen.structure.knowledge import Knowledge, check_knowledge
 from debiasgen.structure.orientation import edge_kinds, to_dag
 
 __all__ = ["DISCOVERY_METHODS", "CI_TESTS", "discover_graph"]
@@ -73,7 +73,7 @@ def _background_knowledge(knowledge: Knowledge):
     for k, tier in enumerate(knowledge.tiers):
         for name in tier:
             bk.add_node_to_tier(node[name], k)
-    tier = {name: k for k, names in enumerate(knowledge.tiers) for name in names}
+    tier = knowledge.tier_of
     for parent, child in sorted(knowledge.forbidden()):
         if not (parent in tier and child in tier and tier[parent] > tier[child]):
             bk.add_forbidden_by_node(node[parent], node[child])  # not already a tier rule
@@ -162,19 +162,25 @@ def _run(method, data, extra, names, alpha, knowledge, ci_test, verbose) -> np.n
 
 def _check_options(method, alpha, max_rows, ci_test, verbose) -> None:
     if method not in DISCOVERY_METHODS:
-        raise ValueError(f"method must be one of {list(DISCOVERY_METHODS)!r}; got {method!r}.")
+        raise InvalidParameterError(
+            f"method must be one of {list(DISCOVERY_METHODS)!r}; got {method!r}."
+        )
     if ci_test not in CI_TESTS:
-        raise ValueError(f"ci_test must be one of {list(CI_TESTS)!r}; got {ci_test!r}.")
+        raise InvalidParameterError(
+            f"ci_test must be one of {list(CI_TESTS)!r}; got {ci_test!r}."
+        )
     if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha < 1:
-        raise ValueError(f"alpha must be a number strictly between 0 and 1; got {alpha!r}.")
+        raise InvalidParameterError(
+            f"alpha must be a number strictly between 0 and 1; got {alpha!r}."
+        )
     if max_rows is not None and (
         isinstance(max_rows, bool) or not isinstance(max_rows, (int, np.integer))
     ):
-        raise TypeError(f"max_rows must be an int or None; got {max_rows!r}.")
+        raise InvalidTypeError(f"max_rows must be an int or None; got {max_rows!r}.")
     if max_rows is not None and max_rows < _MIN_ROWS:
-        raise ValueError(f"max_rows must be at least {_MIN_ROWS}; got {max_rows}.")
+        raise InvalidParameterError(f"max_rows must be at least {_MIN_ROWS}; got {max_rows}.")
     if not isinstance(verbose, bool):
-        raise TypeError(f"verbose must be True or False; got {verbose!r}.")
+        raise InvalidTypeError(f"verbose must be True or False; got {verbose!r}.")
 
 
 def _rows(X: pd.DataFrame, max_rows, random_state) -> pd.DataFrame:
@@ -266,13 +272,16 @@ def discover_graph(
 
     Raises
     ------
-    TypeError
-        ``X`` is not a DataFrame, or an argument has the wrong type.
-    ValueError
+    InvalidTypeError
+        ``X`` is not a DataFrame, or an argument has the wrong type (a
+        ``TypeError``).
+    InvalidParameterError
         Unknown ``method`` or ``ci_test``, ``alpha`` outside (0, 1), or
-        ``max_rows`` below 10.
+        ``max_rows`` below 10 (a ``ValueError``).
+    UnknownColumnError
+        A knowledge argument names a column ``X`` lacks (a ``GraphError``).
     GraphError
-        A knowledge argument names an unknown column, a column is in two tiers,
+        A column is in two tiers,
         the target is also sensitive, or a required edge contradicts the other
         knowledge (it is forbidden, enters a sensitive attribute, leaves the
         target, goes against the tiers) or required edges form a cycle.
@@ -335,7 +344,10 @@ def discover_graph(
     X = validate_frame(X)
     _check_options(method, alpha, max_rows, ci_test, verbose)
     columns = list(X.columns)
-    knowledge = validate_knowledge(columns, sensitive, target, required, forbidden, tiers)
+    knowledge = check_knowledge(
+        columns, sensitive=sensitive, target=target, required=required, forbidden=forbidden,
+        tiers=tiers,
+    )
     start = time.perf_counter()
     rows = _rows(X, max_rows, random_state)
     if ci_test == "auto":

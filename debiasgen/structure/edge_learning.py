@@ -4,8 +4,10 @@ Used by ``CCGMSynthesizer.fit(..., learn_edges=True)``: the given graph's edges
 stay; the model may add an edge ``(j, c)`` only when it
 
 * is not in the graph and would not close a cycle with the graph's edges;
-* does not point into a ``sensitive`` column or out of the ``target``;
-* is not ``forbidden`` and does not point from a later tier to an earlier one;
+* is allowed by the background knowledge (the rules of
+  :meth:`~debiasgen.structure.knowledge.Knowledge.why_forbidden`, the same ones
+  discovery obeys): not into a ``sensitive`` column, not out of the ``target``,
+  not ``forbidden``, not from a later tier to an earlier one;
 * does not point from a root of the graph into another root that has children:
   the association between roots is already modelled by the joint root block (a
   literature graph rarely names the common causes of its roots) and would
@@ -19,47 +21,19 @@ says so.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from debiasgen.core.graph import CausalGraph
-from debiasgen.exceptions import GraphError
-from debiasgen.structure.knowledge import as_names, why_forbidden
+from debiasgen.structure.knowledge import Knowledge, check_knowledge
+
+# check_knowledge (the one validator, in structure.knowledge) is importable from here too:
+# its Knowledge is what candidate_edges reads.
+__all__ = ["candidate_edges", "check_knowledge", "orient_by_colliders", "select_edges"]
 
 
-def check_knowledge(columns: Sequence[str], *, sensitive=None, target=None, forbidden=None,
-                    tiers=None) -> dict:
-    """Validated background knowledge: names checked against ``columns``."""
-    known = set(columns)
-    sens = [] if sensitive is None else as_names(sensitive, "sensitive")
-    if target is not None and not isinstance(target, str):
-        raise TypeError(f"target must be one column name, got {target!r}.")
-    forb = []
-    for item in forbidden or []:
-        if not (isinstance(item, (tuple, list)) and len(item) == 2):
-            raise TypeError(f"forbidden must hold (parent, child) pairs, got {item!r}.")
-        forb.append((item[0], item[1]))
-    tier_of = {}
-    for k, tier in enumerate(tiers or []):
-        for name in as_names(tier, f"tiers[{k}]"):
-            if name in tier_of:
-                raise GraphError(f"column {name!r} is in more than one tier; list it once.")
-            tier_of[name] = k
-    named = sens + ([target] if target is not None else []) + [n for e in forb for n in e]
-    unknown = sorted({n for n in [*named, *tier_of] if n not in known}, key=str)
-    if unknown:
-        raise GraphError(
-            f"background knowledge names columns the data lacks: {unknown!r}; "
-            f"the columns are {list(columns)!r}."
-        )
-    if target is not None and target in sens:
-        raise GraphError(f"{target!r} cannot be both the target and a sensitive attribute.")
-    return {"sensitive": sens, "target": target, "forbidden": set(forb), "tier": tier_of}
-
-
-def candidate_edges(graph: CausalGraph, knowledge: dict) -> list[tuple[str, str]]:
-    """The edges the model may add to ``graph`` (see the module docstring)."""
-    sensitive, target = set(knowledge["sensitive"]), knowledge["target"]
-    tier, forbidden = knowledge["tier"], knowledge["forbidden"]
+def candidate_edges(graph: CausalGraph, knowledge: Knowledge) -> list[tuple[str, str]]:
+    """The edges the model may add to ``graph`` (see the module docstring); ``knowledge``
+    comes from :func:`~debiasgen.structure.knowledge.check_knowledge`."""
     roots = set(graph.roots)
     placed_roots = {r for r in roots if graph.children(r)}
     out = []
@@ -69,8 +43,7 @@ def candidate_edges(graph: CausalGraph, knowledge: dict) -> list[tuple[str, str]
             if (parent == child or parent in below
                     or (parent in roots and child in placed_roots)
                     or graph.has_edge(parent, child)
-                    or why_forbidden(parent, child, sensitive, target, tier, forbidden)
-                    is not None):
+                    or knowledge.why_forbidden(parent, child) is not None):
                 continue
             out.append((parent, child))
     return out

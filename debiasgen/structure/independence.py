@@ -10,20 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import special
 
-from debiasgen.core.encoding import is_categorical
+from debiasgen.core.encoding import is_categorical, rank_normal_scores
 
 _RIDGE = 1e-6  # added to the correlation matrix: one-hot blocks and recodings make it singular
 _MIN_LEVEL_ROWS = 20  # categories rarer than this (or 0.5% of rows) are pooled for the test
 _MIN_LEVEL_SHARE = 0.005
 _GSQ_BINS = 4  # quantile bins of a numeric column for the discrete (G-square / BDeu) model
-
-
-def _normal_scores(values: np.ndarray) -> np.ndarray:
-    """Rank-based normal scores (average ranks for ties): a Gaussian-copula transform."""
-    ranks = stats.rankdata(values)
-    return special.ndtri(ranks / (len(values) + 1.0))
 
 
 def _one_hot(col: pd.Series) -> np.ndarray:
@@ -49,11 +43,14 @@ def encode(frame: pd.DataFrame, ci_test: str) -> tuple[np.ndarray, list[np.ndarr
         categorical = is_categorical(col.dtype)
         codes = pd.factorize(col, sort=True)[0].astype(float) if categorical else None
         if ci_test == "mixed":
-            part = _one_hot(col) if categorical else _normal_scores(col.to_numpy(float))[:, None]
+            if categorical:
+                part = _one_hot(col)
+            else:  # the mid-rank ECDF's normal scores (Gaussian copula)
+                part = rank_normal_scores(col.to_numpy(float))[:, None]
             parts.append(part)
             blocks.append(np.arange(start, start + part.shape[1]))
             start += part.shape[1]
-            per_column.append(_normal_scores(codes) if categorical else part[:, 0])
+            per_column.append(rank_normal_scores(codes) if categorical else part[:, 0])
         elif ci_test == "fisherz":  # naive: category codes used as numbers
             per_column.append(codes if categorical else col.to_numpy(float))
         else:  # gsq: numeric columns cut into quantile bins
