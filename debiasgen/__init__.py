@@ -8,7 +8,18 @@ torch is imported only when a model is fitted or loaded.
 from debiasgen._version import __version__
 from debiasgen.core.graph import EDGE_ORIGINS, CausalGraph, structural_hamming_distance
 from debiasgen.evaluation.fidelity import FidelityReport, fidelity_report
-from debiasgen.exceptions import CycleError, DataValidationError, GraphError, NotFittedError
+from debiasgen.exceptions import (
+    ColumnKindError,
+    CycleError,
+    DataValidationError,
+    DebiasgenError,
+    GraphError,
+    InvalidParameterError,
+    InvalidTypeError,
+    ModelFileError,
+    NotFittedError,
+    UnknownColumnError,
+)
 from debiasgen.fairness.report import FairnessReport, fairness_report
 from debiasgen.integrations.classifier import DebiasedClassifier
 from debiasgen.model.synthesizer import CCGMSynthesizer
@@ -19,12 +30,18 @@ __all__ = [
     "CausalGraph",
     "DebiasedClassifier",
     "EDGE_ORIGINS",
+    "ColumnKindError",
     "CycleError",
     "DataValidationError",
+    "DebiasgenError",
     "FairnessReport",
     "FidelityReport",
     "GraphError",
+    "InvalidParameterError",
+    "InvalidTypeError",
+    "ModelFileError",
     "NotFittedError",
+    "UnknownColumnError",
     "__version__",
     "discover_graph",
     "fairness_report",

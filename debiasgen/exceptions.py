@@ -12,6 +12,8 @@ names the column, edge, argument or file at fault and says what to do.
   malformed or does not fit the data.
 * :class:`UnknownColumnError`: a name that is not a column (it is both a
   ``DataValidationError`` and a ``GraphError``, wherever the name was given).
+* :class:`ColumnKindError`: a column is numeric in one dataset and categorical in
+  another (a ``DataValidationError`` and an ``InvalidTypeError``).
 * :class:`ModelFileError` (``ValueError``): a file is not a usable debiasgen model,
   or a model cannot be written there.
 * :class:`NotFittedError` is scikit-learn's (a ``ValueError``).
@@ -20,6 +22,7 @@ names the column, edge, argument or file at fault and says what to do.
 from __future__ import annotations
 
 __all__ = [
+    "ColumnKindError",
     "CycleError",
     "DataValidationError",
     "DebiasgenError",
@@ -60,6 +63,14 @@ class DataValidationError(DebiasgenError, ValueError):
 
 class UnknownColumnError(DataValidationError, GraphError):
     """A column name that the data (or the fitted model) does not have."""
+
+
+class ColumnKindError(DataValidationError, InvalidTypeError):
+    """A column is numeric in one dataset and categorical in another (reports).
+
+    Both a :class:`DataValidationError` (a ``ValueError``) and an
+    :class:`InvalidTypeError` (a ``TypeError``).
+    """
 
 
 class ModelFileError(DebiasgenError, ValueError):

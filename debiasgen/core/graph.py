@@ -20,7 +20,7 @@ import networkx as nx
 import pandas as pd
 
 from debiasgen.core.presets import CRITERIA, PRESETS
-from debiasgen.exceptions import CycleError, GraphError, InvalidParameterError
+from debiasgen.exceptions import CycleError, GraphError, InvalidParameterError, InvalidTypeError
 
 __all__ = ["EDGE_ORIGINS", "CausalGraph", "structural_hamming_distance"]
 
@@ -50,7 +50,7 @@ def _duplicates(items: Iterable[Hashable]) -> list:
 
 def _check_name(name: Any, where: str) -> str:
     if not isinstance(name, str):
-        raise TypeError(
+        raise InvalidTypeError(
             f"node names must be strings (the DataFrame's column names); got {name!r} "
             f"of type {type(name).__name__} in {where}."
         )
@@ -59,19 +59,21 @@ def _check_name(name: Any, where: str) -> str:
 
 def _check_iterable(obj: Any, what: str) -> None:
     if isinstance(obj, (str, bytes, Mapping)) or not isinstance(obj, Iterable):
-        raise TypeError(f"{what} must be an iterable (a list or tuple); got {obj!r}.")
+        raise InvalidTypeError(f"{what} must be an iterable (a list or tuple); got {obj!r}.")
 
 
 def _check_pair(item: Any) -> tuple[str, str]:
     if not (isinstance(item, (tuple, list)) and len(item) == 2):
-        raise TypeError(f"each edge must be a (parent, child) pair of strings; got {item!r}.")
+        raise InvalidTypeError(
+            f"each edge must be a (parent, child) pair of strings; got {item!r}."
+        )
     return _check_name(item[0], f"edge {item!r}"), _check_name(item[1], f"edge {item!r}")
 
 
 def _check_origins(origins: Any, edges: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
     """Validate an ``origins`` mapping against the graph's edges; return a plain dict."""
     if not isinstance(origins, Mapping):
-        raise TypeError(
+        raise InvalidTypeError(
             f"origins must be a mapping from (parent, child) edges to labels; got {origins!r}."
         )
     checked = {}
@@ -192,7 +194,7 @@ class CausalGraph:
         Raises ``TypeError`` for an undirected graph or a multigraph.
         """
         if not isinstance(graph, nx.DiGraph) or graph.is_multigraph():
-            raise TypeError(
+            raise InvalidTypeError(
                 f"from_networkx needs a networkx.DiGraph; got {type(graph).__name__}. "
                 "Convert it first, e.g. nx.DiGraph(g)."
             )
@@ -206,7 +208,9 @@ class CausalGraph:
         nonzero or ``True`` entry is an edge; node order is the index order.
         """
         if not isinstance(frame, pd.DataFrame):
-            raise TypeError(f"from_adjacency needs a pandas DataFrame; got {type(frame).__name__}.")
+            raise InvalidTypeError(
+                f"from_adjacency needs a pandas DataFrame; got {type(frame).__name__}."
+            )
         rows, cols = list(frame.index), list(frame.columns)
         dups = _duplicates(rows) or _duplicates(cols)
         if dups:
@@ -242,7 +246,9 @@ class CausalGraph:
         dicts written before origins existed load unchanged.
         """
         if not isinstance(data, Mapping):
-            raise TypeError(f"from_dict needs a dict with keys 'nodes' and 'edges'; got {data!r}.")
+            raise InvalidTypeError(
+                f"from_dict needs a dict with keys 'nodes' and 'edges'; got {data!r}."
+            )
         keys = set(data)
         if keys not in ({"nodes", "edges"}, {"nodes", "edges", "origins"}):
             raise GraphError(
@@ -254,7 +260,7 @@ class CausalGraph:
         _check_iterable(triples, "origins")
         for item in triples:
             if not (isinstance(item, (tuple, list)) and len(item) == 3):
-                raise TypeError(
+                raise InvalidTypeError(
                     f"each entry of 'origins' must be [parent, child, label]; got {item!r}."
                 )
             origins[(item[0], item[1])] = item[2]
@@ -279,7 +285,7 @@ class CausalGraph:
             return cls.from_adjacency(obj)
         if isinstance(obj, (str, bytes, Mapping)) or not isinstance(obj, Iterable):
             hint = " (use CausalGraph.from_dict for a dict)" if isinstance(obj, Mapping) else ""
-            raise TypeError(
+            raise InvalidTypeError(
                 "a causal graph must be a CausalGraph, a networkx.DiGraph, an adjacency "
                 f"DataFrame or an iterable of (parent, child) pairs; got {obj!r}{hint}."
             )
@@ -533,7 +539,7 @@ def structural_hamming_distance(a: CausalGraph, b: CausalGraph) -> int:
     """
     for name, graph in (("a", a), ("b", b)):
         if not isinstance(graph, CausalGraph):
-            raise TypeError(f"{name} must be a CausalGraph; got {type(graph).__name__}.")
+            raise InvalidTypeError(f"{name} must be a CausalGraph; got {type(graph).__name__}.")
     if set(a.nodes) != set(b.nodes):
         only_a = [n for n in a.nodes if n not in b]
         only_b = [n for n in b.nodes if n not in a]

@@ -12,6 +12,7 @@ from importlib import resources
 import pandas as pd
 
 from debiasgen.core.graph import CausalGraph
+from debiasgen.exceptions import InvalidTypeError
 
 __all__ = [
     "ADULT_EDGES",
@@ -159,7 +160,7 @@ def load_adult(*, dropna: bool = True) -> pd.DataFrame:
     ['<=50K', '>50K']
     """
     if not isinstance(dropna, bool):
-        raise TypeError(f"dropna must be True or False, got {dropna!r}.")
+        raise InvalidTypeError(f"dropna must be True or False, got {dropna!r}.")
 
     dtypes = {col: ("int64" if col in _INTEGER_COLUMNS else str) for col in _COLUMNS}
     resource = resources.files(__package__).joinpath("data", _DATA_FILE)

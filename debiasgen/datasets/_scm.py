@@ -26,6 +26,7 @@ import pandas as pd
 from scipy import special
 
 from debiasgen.core.graph import CausalGraph
+from debiasgen.exceptions import InvalidParameterError, InvalidTypeError
 
 __all__ = ["SCM_KINDS", "StructuralCausalModel"]
 
@@ -211,7 +212,7 @@ class StructuralCausalModel:
             after = np.asarray(value(self._decode(node, before)))
             after = np.broadcast_to(after, before.shape) if after.ndim == 0 else after
             if after.shape != before.shape:
-                raise ValueError(
+                raise InvalidParameterError(
                     f"the callable for {node.name!r} returned shape {after.shape}, "
                     f"expected {before.shape} (one value per row)."
                 )
@@ -223,18 +224,20 @@ class StructuralCausalModel:
         """A user's value for ``node`` as the internal number (checked)."""
         if node.kind == "categorical":
             if value not in node.categories:
-                raise ValueError(
+                raise InvalidParameterError(
                     f"cannot set {node.name!r} to {value!r}: its categories are "
                     f"{list(node.categories)!r}."
                 )
             return node.categories.index(value)
         if node.kind == "binary":
             if isinstance(value, (bool, np.bool_)) or value not in (0, 1):
-                raise ValueError(f"cannot set binary {node.name!r} to {value!r}: give 0 or 1.")
+                raise InvalidParameterError(
+                    f"cannot set binary {node.name!r} to {value!r}: give 0 or 1."
+                )
             return int(value)
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) \
                 or not np.isfinite(value):
-            raise ValueError(
+            raise InvalidParameterError(
                 f"cannot set numeric {node.name!r} to {value!r}: give a finite number."
             )
         return float(value)
@@ -252,13 +255,13 @@ class StructuralCausalModel:
     # -- checks ----------------------------------------------------------------------
     def _check_interventions(self, interventions) -> dict:
         if not isinstance(interventions, Mapping):
-            raise TypeError(
+            raise InvalidTypeError(
                 "interventions must be a dict {column: value or callable}, "
                 f"got {type(interventions).__name__}."
             )
         for column, value in interventions.items():
             if column not in self._nodes:
-                raise ValueError(
+                raise InvalidParameterError(
                     f"cannot intervene on {column!r}: not a column of this SCM ({self.columns!r})."
                 )
             if not callable(value):
@@ -271,15 +274,15 @@ class StructuralCausalModel:
         cut: dict[str, list[str]] = {}
         for item in edges:
             if not (isinstance(item, (tuple, list)) and len(item) == 2):
-                raise TypeError(f"each edge must be a (parent, child) pair, got {item!r}.")
+                raise InvalidTypeError(f"each edge must be a (parent, child) pair, got {item!r}.")
             p, c = item
             if not self.graph.has_edge(p, c):
-                raise ValueError(
+                raise InvalidParameterError(
                     f"cannot remove {p!r} -> {c!r}: it is not an edge of the SCM's graph."
                 )
             cut.setdefault(c, []).append(p)
         if not cut:
-            raise ValueError("edges is empty; name at least one (parent, child) edge.")
+            raise InvalidParameterError("edges is empty; name at least one (parent, child) edge.")
         return cut
 
     def _check_noise(self, noise) -> pd.DataFrame:
@@ -289,7 +292,7 @@ class StructuralCausalModel:
             uniform = [c for c in self.columns if self._nodes[c].kind != "numeric"]
             ok = bool(((noise[uniform] >= 0) & (noise[uniform] < 1)).all().all())
         if not ok:
-            raise ValueError(
+            raise InvalidParameterError(
                 "noise must be the noise frame of these units, as returned by "
                 "sample(..., return_noise=True): one float column per node, uniforms "
                 "in [0, 1) for binary and categorical nodes."
@@ -364,7 +367,7 @@ class StructuralCausalModel:
             cut = self._check_edges(remove_edges)
             shadow = self._run(self._noise(len(noise), np.random.default_rng(random_state)))
         elif not interventions:
-            raise ValueError("counterfactual needs interventions or remove_edges.")
+            raise InvalidParameterError("counterfactual needs interventions or remove_edges.")
         return self._frame(self._run(noise, interventions, cut, shadow), index=noise.index)
 
     def abduct(self, data: pd.DataFrame, random_state=None) -> pd.DataFrame:
@@ -380,7 +383,9 @@ class StructuralCausalModel:
         """
         missing = [c for c in self.columns if c not in getattr(data, "columns", ())]
         if missing:
-            raise ValueError(f"data lacks the columns {missing!r}; abduction needs whole rows.")
+            raise InvalidParameterError(
+                f"data lacks the columns {missing!r}; abduction needs whole rows."
+            )
         rng = np.random.default_rng(random_state)
         values: dict[str, np.ndarray] = {}
         noise = {}
@@ -398,7 +403,9 @@ class StructuralCausalModel:
                 if node.kind == "categorical":
                     x = pd.Categorical(x, categories=list(node.categories)).codes.astype(np.int64)
                     if (x < 0).any():
-                        raise ValueError(f"column {name!r} holds values outside its categories.")
+                        raise InvalidParameterError(
+                            f"column {name!r} holds values outside its categories."
+                        )
                 else:
                     x = np.asarray(x, dtype=np.int64)
                 cdf = self._class_cdf(node, values, n)
@@ -425,7 +432,7 @@ class StructuralCausalModel:
         reference = dict(reference or {})
         for p, value in reference.items():
             if not any(p in parents for parents in cut.values()):
-                raise ValueError(
+                raise InvalidParameterError(
                     f"reference names {p!r}, which is not the parent of a removed edge."
                 )
             reference[p] = np.full(n, self._encode(self._nodes[p], value))
@@ -444,13 +451,13 @@ class StructuralCausalModel:
             For a kind other than ``"linear"``, or a callable intervention.
         """
         if self.kind != "linear":
-            raise ValueError(
+            raise InvalidParameterError(
                 f"interventional_mean has a closed form only for kind='linear', not "
                 f"{self.kind!r}; estimate it with intervene(..., n=large).mean()."
             )
         interventions = self._check_interventions(interventions)
         if any(callable(v) for v in interventions.values()):
-            raise ValueError("interventional_mean needs fixed values, not callables.")
+            raise InvalidParameterError("interventional_mean needs fixed values, not callables.")
         mean: dict[str, float] = {}
         for name, node in self._nodes.items():
             if name in interventions:
@@ -465,4 +472,4 @@ class StructuralCausalModel:
 
 def _check_n(n) -> None:
     if isinstance(n, (bool, np.bool_)) or not isinstance(n, numbers.Integral) or n < 1:
-        raise ValueError(f"n must be an integer >= 1, got {n!r}.")
+        raise InvalidParameterError(f"n must be an integer >= 1, got {n!r}.")

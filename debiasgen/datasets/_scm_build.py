@@ -20,6 +20,7 @@ from debiasgen.datasets._scm import (
     StructuralCausalModel,
     _Node,
 )
+from debiasgen.exceptions import InvalidParameterError
 
 __all__ = ["make_scm"]
 
@@ -83,24 +84,24 @@ def make_scm(kind: str, n_nodes: int = 5, *, edge_prob: float | None = None,
     True
     """
     if kind not in SCM_KINDS:
-        raise ValueError(f"kind must be one of {SCM_KINDS!r}, got {kind!r}.")
+        raise InvalidParameterError(f"kind must be one of {SCM_KINDS!r}, got {kind!r}.")
     _check_int_range("n_nodes", n_nodes, 3, 200)
     if edge_prob is not None and expected_degree is not None:
-        raise ValueError("give edge_prob or expected_degree, not both.")
+        raise InvalidParameterError("give edge_prob or expected_degree, not both.")
     if edge_prob is not None:
         if not _is_real(edge_prob) or not 0 <= edge_prob <= 1:
-            raise ValueError(f"edge_prob must be a number in [0, 1], got {edge_prob!r}.")
+            raise InvalidParameterError(f"edge_prob must be a number in [0, 1], got {edge_prob!r}.")
         p = float(edge_prob)
     else:
         degree = 2.0 if expected_degree is None else expected_degree
         if not _is_real(degree) or degree < 0:
-            raise ValueError(f"expected_degree must be a number >= 0, got {degree!r}.")
+            raise InvalidParameterError(f"expected_degree must be a number >= 0, got {degree!r}.")
         p = min(1.0, float(degree) / (n_nodes - 1))
     if confounding is not None and kind != "fairness":
-        raise ValueError("confounding applies to kind='fairness' only.")
+        raise InvalidParameterError("confounding applies to kind='fairness' only.")
     rho = 0.5 if confounding is None else confounding
     if not _is_real(rho) or not 0 <= rho < 1:
-        raise ValueError(f"confounding must be a number in [0, 1), got {confounding!r}.")
+        raise InvalidParameterError(f"confounding must be a number in [0, 1), got {confounding!r}.")
     rng = np.random.default_rng(random_state)
     if kind == "fairness":
         columns, order, kinds, edges, extra = _fairness_structure(n_nodes, p, rng)
@@ -137,7 +138,9 @@ def _is_real(x) -> bool:
 def _check_int_range(name, value, low, high) -> None:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) \
             or not low <= value <= high:
-        raise ValueError(f"{name} must be an integer from {low} to {high}, got {value!r}.")
+        raise InvalidParameterError(
+            f"{name} must be an integer from {low} to {high}, got {value!r}."
+        )
 
 
 def _mixed_kinds(columns, rng) -> dict[str, str]:

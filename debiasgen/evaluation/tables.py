@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from debiasgen.core.encoding import is_categorical
-from debiasgen.exceptions import DataValidationError, InvalidTypeError
+from debiasgen.exceptions import ColumnKindError, DataValidationError, InvalidTypeError
 
 __all__ = [
     "ColumnKindError",
@@ -21,15 +21,6 @@ __all__ = [
     "ordered_index",
     "unify_categories",
 ]
-
-
-class ColumnKindError(DataValidationError, InvalidTypeError):
-    """A column is numeric in one dataset and categorical in another.
-
-    Both a :class:`~debiasgen.exceptions.DataValidationError` (a ``ValueError``) and,
-    for code written against earlier releases, an
-    :class:`~debiasgen.exceptions.InvalidTypeError` (a ``TypeError``).
-    """
 
 
 def check_frame(frame, name: str) -> pd.DataFrame:

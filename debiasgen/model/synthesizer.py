@@ -25,6 +25,7 @@ from debiasgen.core.validation import (
 )
 from debiasgen.exceptions import (
     DataValidationError,
+    DebiasgenError,
     GraphError,
     InvalidParameterError,
     InvalidTypeError,
@@ -51,10 +52,17 @@ def _as_frame(estimator, X) -> pd.DataFrame:
     """``X`` for fitting: a DataFrame as given; an array (scikit-learn's checks, numeric
     users) as a DataFrame with columns ``x0 .. x{n-1}``.  Sets ``n_features_in_``, and
     ``feature_names_in_`` for DataFrames only, as scikit-learn does."""
-    if not isinstance(X, pd.DataFrame):
-        # check_array first: its errors (1-d input, sparse, complex) are the clearest
-        X = check_array(X, dtype=None, ensure_all_finite=False, estimator=estimator)
-    X = validate_data(estimator, X, skip_check_array=True, reset=True)
+    try:
+        if not isinstance(X, pd.DataFrame):
+            # check_array first: its errors (1-d input, sparse, complex) are the clearest
+            X = check_array(X, dtype=None, ensure_all_finite=False, estimator=estimator)
+        X = validate_data(estimator, X, skip_check_array=True, reset=True)
+    except DebiasgenError:
+        raise
+    except TypeError as err:  # scikit-learn's words, as one of our errors naming X
+        raise InvalidTypeError(f"X cannot be used: {err}") from None
+    except ValueError as err:
+        raise DataValidationError(f"X cannot be used: {err}") from None
     if isinstance(X, pd.DataFrame):
         return X
     return pd.DataFrame(X, columns=[f"x{j}" for j in range(X.shape[1])])
