@@ -195,8 +195,8 @@ class CausalGraph:
         """
         if not isinstance(graph, nx.DiGraph) or graph.is_multigraph():
             raise InvalidTypeError(
-                f"from_networkx needs a networkx.DiGraph; got {type(graph).__name__}. "
-                "Convert it first, e.g. nx.DiGraph(g)."
+                f"graph must be a directed networkx.DiGraph; got {type(graph).__name__}, "
+                "which cannot be a causal graph. Convert it first, e.g. nx.DiGraph(g)."
             )
         return cls(list(graph.edges), nodes=list(graph.nodes))
 

@@ -254,6 +254,16 @@ def _check_categories(spec) -> None:
         unique = False
     if not unique:
         raise _Mismatch(f"the categories of {spec.name!r} are not distinct values")
+    # a model file stores categories as JSON scalars; none is ever missing (missing
+    # values are a class of their own)
+    odd = [c for c in categories if c is None or not isinstance(c, (str, bool, int, float))
+           or (isinstance(c, float) and c != c)]
+    if odd:
+        raise _Mismatch(f"categories {odd!r} of {spec.name!r} are missing or not scalars")
+    if pd.api.types.is_string_dtype(spec.dtype) and not pd.api.types.is_object_dtype(spec.dtype) \
+            and not isinstance(spec.dtype, pd.CategoricalDtype) \
+            and not all(isinstance(c, str) for c in categories):
+        raise _Mismatch(f"the categories of string column {spec.name!r} are not all strings")
     if isinstance(spec.dtype, pd.CategoricalDtype):
         # decoding casts to the dtype: a category it lacks would silently become missing
         lacking = [c for c in categories if c not in set(spec.dtype.categories)]

@@ -645,6 +645,11 @@ class CCGMSynthesizer(BaseEstimator):
             raise DataValidationError(
                 f"X lacks the fitted columns {absent!r}; counterfactuals need whole rows."
             )
+        if interventions is not None and not isinstance(interventions, Mapping):
+            raise InvalidTypeError(
+                "interventions must be a dict {column: value or callable} or None, got "
+                f"{type(interventions).__name__}."
+            )
         if not interventions and self._removal is None:
             raise InvalidParameterError(
                 "counterfactual needs interventions={column: value or callable} "
