@@ -129,7 +129,7 @@ def test_unseen_category_at_predict_time_is_treated_as_missing(fitted):
         (dict(noise_reuse=0.5, sensitive="s", criterion="ftu"), ValueError,
          "noise_reuse=0.5 applies to criterion='dp' only"),
         (dict(remove_edges=[("s", "y")], sensitive="s", criterion="dp"), ValueError,
-         "either remove_edges or criterion"),
+         "either remove_edges or a criterion preset"),
         (dict(synthesizer="ccgm"), ValueError, "'synthesizer' parameter"),
         (dict(graph=[("s", "income")]), GraphError, "income"),
         (dict(remove_edges=[("x", "s")]), GraphError, "x"),

@@ -12,10 +12,8 @@ from sklearn.utils.validation import check_array, column_or_1d, validate_data
 
 from debiasgen.core.presets import CRITERIA
 from debiasgen.exceptions import DataValidationError, InvalidParameterError, InvalidTypeError
+from debiasgen.model.interventions import check_debias_arguments
 from debiasgen.model.synthesizer import CCGMSynthesizer
-
-# "'ftu', 'dp' or 'cf'": the presets of debiasgen.core.presets, in its order
-CRITERIA_TEXT = ", ".join(map(repr, CRITERIA[:-1])) + f" or {CRITERIA[-1]!r}"
 
 
 # -- shared validation and fitting ------------------------------------------------
@@ -84,24 +82,9 @@ def check_params(owner) -> None:
     if not (rs is None or isinstance(rs, (np.random.RandomState, np.random.Generator))
             or (isinstance(rs, numbers.Integral) and not isinstance(rs, bool))):
         raise bad_param(owner, "random_state", "None, an int, a numpy Generator or RandomState", rs)
-    if owner.sensitive is not None and owner.criterion is None:
-        raise InvalidParameterError(
-            f"sensitive={owner.sensitive!r} is used only with criterion={CRITERIA_TEXT}; "
-            "give a criterion, or remove_edges=[(parent, child), ...] without sensitive."
-        )
-    if owner.criterion is not None and owner.sensitive is None:
-        raise InvalidParameterError(
-            f"criterion={owner.criterion!r} needs sensitive=<column name> (the target is "
-            "the label y)."
-        )
-    if owner.criterion is not None and edges is not None:
-        raise InvalidParameterError(
-            "give either remove_edges or criterion (a preset), not both.")
-    if reuse is not None and owner.criterion != "dp":
-        raise InvalidParameterError(
-            f"noise_reuse={reuse!r} applies to criterion='dp' only; explicit edges, 'ftu' "
-            "and 'cf' replace the cut parents by an independent draw."
-        )
+    check_debias_arguments(remove_edges=edges, sensitive=owner.sensitive, target=None,
+                           criterion=owner.criterion, noise_reuse=reuse,
+                           nothing_removed_ok=True)
 
 
 def check_nested(owner, params) -> None:

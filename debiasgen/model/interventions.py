@@ -9,6 +9,7 @@ layout order, which is the graph's node order.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Mapping
 
 import numpy as np
@@ -25,7 +26,13 @@ from debiasgen.exceptions import (
     UnknownColumnError,
 )
 
-__all__ = ["check_edges", "encode_value", "make_hooks", "preset_edges", "removal_spec"]
+__all__ = [
+    "CRITERIA_TEXT", "check_debias_arguments", "check_edges", "encode_value", "make_hooks",
+    "preset_edges", "removal_spec",
+]
+
+# "'ftu', 'dp' or 'cf'": the presets of debiasgen.core.presets, in its order
+CRITERIA_TEXT = ", ".join(map(repr, CRITERIA[:-1])) + f" or {CRITERIA[-1]!r}"
 
 
 def make_hooks(encoder: TabularEncoder, interventions) -> dict[int, object]:
@@ -105,6 +112,57 @@ def _column_values(spec, codes, values) -> np.ndarray:
         return values.copy()
     cats = np.array(list(spec.categories) + [np.nan], dtype=object)
     return cats[np.where(codes == spec.missing_code, len(spec.categories), codes)]
+
+
+def check_debias_arguments(*, remove_edges, sensitive, target, criterion, noise_reuse,
+                           nothing_removed_ok: bool = False) -> None:
+    """Which de-biasing arguments go together: the one statement of these rules, read by
+    :meth:`CCGMSynthesizer.debias <debiasgen.CCGMSynthesizer.debias>` and by the
+    scikit-learn integrations (which pass ``target=None``: their target is the label,
+    and ``nothing_removed_ok=True``: without edges they train on plain synthetic data).
+
+    Raises
+    ------
+    InvalidParameterError
+        Both ``remove_edges`` and ``criterion``; ``criterion`` without ``sensitive``;
+        ``sensitive`` or ``target`` without ``criterion``; neither ``remove_edges``
+        nor ``criterion`` (unless ``nothing_removed_ok``); ``noise_reuse`` with a
+        criterion that does not decouple the sensitive attribute, or out of [0, 1].
+    """
+    if criterion is not None:
+        if not isinstance(criterion, str) or criterion not in PRESETS:
+            raise InvalidParameterError(
+                f"criterion must be one of {CRITERIA!r}, got {criterion!r}.")
+        if remove_edges is not None:
+            raise InvalidParameterError(
+                "give either remove_edges or a criterion preset, not both.")
+        if sensitive is None:
+            raise InvalidParameterError(
+                f"criterion={criterion!r} needs sensitive=<column name>"
+                + ("." if target is not None or nothing_removed_ok else " and target=<column>.")
+                + (" (the target is the label y)" if nothing_removed_ok else "")
+            )
+    else:
+        for name, value in (("sensitive", sensitive), ("target", target)):
+            if value is not None:
+                raise InvalidParameterError(
+                    f"{name}={value!r} is used only with criterion={CRITERIA_TEXT}; give a "
+                    f"criterion, or remove_edges=[(parent, child), ...] without {name}."
+                )
+        if remove_edges is None and not nothing_removed_ok:
+            raise InvalidParameterError(
+                "give remove_edges=[(parent, child), ...] or a criterion preset "
+                f"(criterion={CRITERIA_TEXT} with sensitive and target).")
+    if noise_reuse is not None:
+        if criterion is None or not PRESETS[criterion].decouple:
+            raise InvalidParameterError(
+                f"noise_reuse={noise_reuse!r} applies to criterion='dp' only; explicit "
+                "edges, 'ftu' and 'cf' replace the cut parents by an independent draw."
+            )
+        if isinstance(noise_reuse, bool) or not isinstance(noise_reuse, numbers.Real) \
+                or not 0.0 <= noise_reuse <= 1.0:
+            raise InvalidParameterError(
+                f"noise_reuse must be a number in [0, 1], got {noise_reuse!r}.")
 
 
 def check_edges(graph: CausalGraph, remove_edges) -> list[tuple[str, str]]:

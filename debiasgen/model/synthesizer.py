@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import numbers
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -764,7 +763,11 @@ class CCGMSynthesizer(BaseEstimator):
         >>> dp.sample(4, random_state=0).shape
         (4, 4)
         """
-        from debiasgen.model.interventions import check_edges, preset_edges
+        from debiasgen.model.interventions import (
+            check_debias_arguments,
+            check_edges,
+            preset_edges,
+        )
 
         check_is_fitted(self, "network_")
         if reference is not None and not isinstance(reference, Mapping):
@@ -777,32 +780,14 @@ class CCGMSynthesizer(BaseEstimator):
                 "this synthesizer is already de-biased; call debias() on the original "
                 "synthesizer with all edges to remove at once."
             )
-        decoupled = ()
+        check_debias_arguments(remove_edges=remove_edges, sensitive=sensitive, target=target,
+                               criterion=criterion, noise_reuse=noise_reuse)
         if criterion is not None:
-            if remove_edges is not None:
-                raise InvalidParameterError(
-                    "give either remove_edges or a criterion preset, not both.")
             edges, decoupled = preset_edges(self.graph_, sensitive, target, criterion)
         else:
-            if sensitive is not None or target is not None:
-                raise InvalidParameterError(
-                    "sensitive and target are used with a criterion preset ('ftu', 'cf' "
-                    "or 'dp').")
-            if remove_edges is None:
-                raise InvalidParameterError(
-                    "give remove_edges=[(parent, child), ...] or a criterion preset.")
-            edges = check_edges(self.graph_, remove_edges)
+            edges, decoupled = check_edges(self.graph_, remove_edges), ()
         if noise_reuse is None:
             noise_reuse = 1.0 if decoupled else 0.0
-        elif not decoupled:
-            raise InvalidParameterError(
-                "noise_reuse applies to criterion='dp' only; explicit edges and 'ftu' always "
-                "replace the cut parents by an independent draw."
-            )
-        elif isinstance(noise_reuse, bool) or not isinstance(noise_reuse, numbers.Real) \
-                or not 0.0 <= noise_reuse <= 1.0:
-            raise InvalidParameterError(
-                f"noise_reuse must be a number in [0, 1], got {noise_reuse!r}.")
         reference = dict(reference or {})
         cut_parents = {p for p, _ in edges}
         for p in reference:
