@@ -26,9 +26,6 @@ its loss read the layout rather than knowing about pandas dtypes.
 
 from __future__ import annotations
 
-import datetime
-import decimal
-import numbers
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,13 +33,17 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
+from debiasgen.core.cells import category_codes, check_range, real_values
+from debiasgen.core.frames import is_categorical, validate_frame
 from debiasgen.exceptions import DataValidationError, InvalidTypeError
 
-__all__ = ["ColumnLayout", "TabularEncoder", "astype_like", "validate_frame"]
+__all__ = [
+    "ColumnLayout", "TabularEncoder", "astype_like", "is_categorical", "normal_scores",
+    "rank_normal_scores", "validate_frame",
+]
 
 CATEGORICAL = "categorical"
 NUMERIC = "numeric"
-_MAX_EXACT_INT = 2**53  # integers up to this size are exact in float64
 
 
 @dataclass(frozen=True, eq=False)
@@ -98,173 +99,6 @@ class ColumnLayout:
         if self.kind == CATEGORICAL:
             return self.n_classes
         return 1 + int(self.has_missing)
-
-
-def is_categorical(dtype) -> bool:
-    return (
-        isinstance(dtype, pd.CategoricalDtype)
-        or pd.api.types.is_bool_dtype(dtype)
-        or pd.api.types.is_object_dtype(dtype)
-        or pd.api.types.is_string_dtype(dtype)
-    )
-
-
-def _is_numeric(dtype) -> bool:
-    return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_complex_dtype(dtype)
-
-
-def validate_frame(X) -> pd.DataFrame:
-    """Check that ``X`` is a DataFrame debiasgen can model, and return it.
-
-    Raises
-    ------
-    InvalidTypeError
-        ``X`` is not a DataFrame, a column name is not a string, or a column has
-        an unsupported dtype (datetimes, timedeltas, periods, intervals, complex
-        numbers).
-    DataValidationError
-        ``X`` is empty, has duplicate column names, a numeric column holds
-        infinities, an integer column holds values beyond ``2**53``, or a
-        categorical column holds cells that are not strings, numbers or booleans
-        (lists, bytes, dates, ...) or values that are equal but of different types
-        (``True``, ``1`` and ``1.0``), which would become one category.
-    """
-    if not isinstance(X, pd.DataFrame):
-        raise InvalidTypeError(
-            f"X must be a pandas DataFrame, got {type(X).__name__}; "
-            "wrap arrays with pd.DataFrame(data, columns=[...])."
-        )
-    if X.shape[1] == 0:
-        raise DataValidationError("X has no columns; pass a DataFrame with at least one column.")
-    if X.shape[0] == 0:
-        raise DataValidationError("X has no rows; pass a DataFrame with at least one row.")
-    bad = [c for c in X.columns if not isinstance(c, str)]
-    if bad:
-        raise InvalidTypeError(
-            f"column names must be strings, got {bad[:5]!r}; "
-            "rename them, e.g. df.columns = df.columns.astype(str)."
-        )
-    dup = X.columns[X.columns.duplicated()].unique().tolist()
-    if dup:
-        raise DataValidationError(f"duplicate column names {dup!r}; give each column its own name.")
-    for name in X.columns:
-        dtype = X[name].dtype
-        if is_categorical(dtype):
-            _check_categorical_cells(name, X[name])
-            continue
-        if not _is_numeric(dtype):
-            raise InvalidTypeError(
-                f"column {name!r} has unsupported dtype {dtype}; {_conversion_hint(name, dtype)}"
-            )
-        values = X[name].to_numpy(dtype="float64", na_value=np.nan)
-        if np.isinf(values).any():
-            raise DataValidationError(
-                f"column {name!r} contains infinite values; replace them with finite numbers "
-                "or with NaN (missing) first."
-            )
-        if pd.api.types.is_integer_dtype(dtype):
-            ints = X[name].dropna()
-            if ((ints > _MAX_EXACT_INT) | (ints < -_MAX_EXACT_INT)).any():
-                raise DataValidationError(
-                    f"column {name!r} holds integers beyond 2**53, which are modelled as float64 "
-                    "and would not be reproduced exactly; convert it to float or to strings first."
-                )
-    return X
-
-
-def _conversion_hint(name: str, dtype) -> str:
-    """What to do with a column of an unsupported dtype."""
-    col = f"df[{name!r}]"
-    if isinstance(dtype, pd.PeriodDtype):
-        return f"convert it to strings or to numbers first, e.g. {col} = {col}.astype(str)."
-    if isinstance(dtype, pd.IntervalDtype):
-        return (f"convert it to numbers or to strings first, e.g. its midpoints "
-                f"{col} = {col}.array.mid, or {col} = {col}.astype(str).")
-    kind = getattr(dtype, "kind", "")
-    if kind == "M":
-        return (f"convert it to numbers (e.g. a timestamp to days since an origin: "
-                f"{col} = ({col} - {col}.min()).dt.days) or to strings/category first.")
-    if kind == "m":
-        return f"convert it to numbers first, e.g. {col} = {col}.dt.total_seconds()."
-    if kind == "c":
-        return ("split it into two real columns first, e.g. the parts "
-                f"{col}.to_numpy().real and {col}.to_numpy().imag.")
-    return ("convert it to numbers (e.g. a timestamp to days since an origin) or to "
-            "strings/category first.")
-
-
-# The scalar types a categorical column's values may have (numpy's included), as the
-# kind they are compared under: values of different kinds must never be merged.
-def _category_kind(tp: type) -> str | None:
-    if issubclass(tp, (bool, np.bool_)):
-        return "bool"
-    if issubclass(tp, (np.timedelta64, np.datetime64)):  # numpy registers these as numbers
-        return None
-    if issubclass(tp, (int, np.integer)):
-        return "int"
-    if issubclass(tp, (float, np.floating)):
-        return "float"
-    if issubclass(tp, str):
-        return "str"
-    return None
-
-
-def _cell_advice(name: str, tp: type) -> str:
-    col = f"df[{name!r}]"
-    if issubclass(tp, bytes):
-        return f"decode them to strings first, e.g. {col} = {col}.str.decode('utf-8')."
-    if issubclass(tp, (datetime.date, datetime.time, datetime.timedelta, np.datetime64,
-                       np.timedelta64)):
-        return ("convert them to numbers (e.g. days since an origin) or to strings first, "
-                f"e.g. {col} = {col}.astype(str).")
-    return f"convert them to strings first, e.g. {col} = {col}.astype(str)."
-
-
-def _check_categorical_cells(name: str, col: pd.Series) -> None:
-    """Refuse values a categorical column cannot hold as categories.
-
-    Categories must be strings, numbers or booleans (what a model file can store
-    and what hashes reliably); and values that Python deems equal but that have
-    different types (``True == 1 == 1.0``) would be merged into one category by
-    pandas and come back as the other type, so they are refused too.
-    """
-    dtype = col.dtype
-    if isinstance(dtype, pd.CategoricalDtype):
-        cells, what = pd.Series(np.asarray(dtype.categories, dtype=object)), "categories"
-    elif pd.api.types.is_object_dtype(dtype):
-        cells, what = col, "cells"
-    else:  # bool and string dtypes hold one type
-        return
-    if pd.api.types.infer_dtype(cells, skipna=True) in (
-        "string", "boolean", "integer", "floating", "empty"
-    ):
-        return  # one kind of value (the common case, checked in C)
-    cells = cells[~cells.isna().to_numpy()]
-    types = cells.map(type)
-    kind_of = {tp: _category_kind(tp) for tp in set(types)}
-    for tp, kind in kind_of.items():
-        if kind is None:
-            example = cells[(types == tp).to_numpy()].iloc[0]
-            raise DataValidationError(
-                f"column {name!r} holds {tp.__name__} {what} (e.g. {example!r}); a column's "
-                f"values must be strings, numbers or booleans: {_cell_advice(name, tp)}"
-            )
-    kinds = types.map(kind_of).to_numpy()
-    present = [k for k in ("bool", "int", "float") if (kinds == k).any()]
-    if len(present) < 2:
-        return
-    seen = {}
-    for kind in present:
-        for value in pd.unique(cells[kinds == kind].to_numpy()):
-            other = seen.setdefault(value, value)
-            if _category_kind(type(other)) != kind:
-                raise DataValidationError(
-                    f"column {name!r} holds values that are equal but of different types, "
-                    f"{other!r} ({type(other).__name__}) and {value!r} "
-                    f"({type(value).__name__}), which would become one category; convert "
-                    f"the column to one type first, e.g. df[{name!r}] = "
-                    f"df[{name!r}].astype(str)."
-                )
 
 
 def _numeric_bins(values: np.ndarray, max_bins: int) -> np.ndarray:
@@ -393,16 +227,16 @@ class TabularEncoder:
                 f"column {spec.name!r} has missing values, but had none in training."
             )
         if spec.kind == CATEGORICAL:
-            codes = _category_codes(spec, col, missing)
+            codes = category_codes(spec, col, missing)
             codes[missing] = spec.missing_code
             return codes, np.full(len(col), np.nan)
-        values = _real_values(spec, col, missing)
+        values = real_values(spec, col, missing)
         if len(spec.values) == 0 and not missing.all():
             raise DataValidationError(
                 f"column {spec.name!r} had only missing values in training; it cannot take "
                 "a number."
             )
-        _check_range(spec, col, values, missing)
+        check_range(spec, col, values, missing)
         codes = np.searchsorted(spec.cuts, values, side="left").astype(np.int64)
         codes[missing] = spec.missing_code
         return codes, values
@@ -463,192 +297,6 @@ class TabularEncoder:
         enc.layout_ = tuple(layout)
         return enc
 
-
-
-# -- encoding one column's values -------------------------------------------------
-# Lookup kinds: a value matches a category only when both are of the same kind, so
-# that True never stands for 1 (nor 1 for True); an int may stand for an equal float.
-_LOOKUP_KIND = {None: 0, "bool": 1, "int": 2, "float": 2, "str": 3}
-
-
-def _lookup_kinds(col: pd.Series) -> np.ndarray:
-    """The lookup kind of every cell of ``col`` (0: a type no category can have)."""
-    dtype, n = col.dtype, len(col)
-    if pd.api.types.is_bool_dtype(dtype):
-        return np.full(n, 1)
-    if _is_numeric(dtype):
-        return np.full(n, 2)
-    if pd.api.types.is_string_dtype(dtype) and not pd.api.types.is_object_dtype(dtype):
-        return np.full(n, 3)
-    if isinstance(dtype, pd.CategoricalDtype):
-        cats = np.array([_LOOKUP_KIND[_category_kind(type(c))] for c in dtype.categories] + [0])
-        return cats[col.cat.codes.to_numpy()]  # missing (-1) takes the last entry
-    if not pd.api.types.is_object_dtype(dtype):
-        return np.zeros(n, dtype=int)
-    inferred = pd.api.types.infer_dtype(col, skipna=True)
-    simple = {"string": 3, "boolean": 1, "integer": 2, "floating": 2, "mixed-integer-float": 2}
-    if inferred in simple:
-        return np.full(n, simple[inferred])
-    types = col.map(type)
-    return types.map({tp: _LOOKUP_KIND[_category_kind(tp)] for tp in set(types)}).to_numpy()
-
-
-def _category_codes(spec: ColumnLayout, col: pd.Series, missing: np.ndarray) -> np.ndarray:
-    """Class codes of a categorical column's values (-1 where missing)."""
-    kinds = _lookup_kinds(col)
-    cells = col.astype(object).to_numpy()
-    # A cell of a type no category has (a list, bytes, ...) is looked up as None, which
-    # matches nothing: unhashable cells never reach pandas' hashing.
-    query = np.where((kinds != 0) & ~missing, cells, None)
-    known = pd.Index(list(spec.categories), dtype=object)
-    codes = known.get_indexer(query).astype(np.int64)  # -1: unknown/NA
-    cat_kinds = np.array(
-        [_LOOKUP_KIND[_category_kind(type(c))] for c in spec.categories] + [0], dtype=int
-    )
-    other_kind = (codes >= 0) & (cat_kinds[codes] != kinds)
-    codes[other_kind] = -1
-    unknown = (codes < 0) & ~missing
-    if unknown.any():
-        bad = []
-        for value in cells[unknown]:
-            if not any(value is b or repr(value) == repr(b) for b in bad):
-                bad.append(value)
-            if len(bad) == 5:
-                break
-        hint = ""
-        if other_kind.any():
-            hint = " (booleans, numbers and strings are different categories: True is not 1)"
-        raise DataValidationError(
-            f"column {spec.name!r} has values {_plain(bad)!r} not seen in training; "
-            f"known categories are {_plain(spec.categories)!r}{hint}."
-        )
-    return codes
-
-
-def _plain(values) -> list:
-    """Values as Python scalars, for messages (``True``, not ``np.True_``)."""
-    return [v.item() if isinstance(v, np.generic) else v for v in values]
-
-
-def _is_real_type(tp: type) -> bool:
-    if issubclass(tp, (np.timedelta64, np.datetime64)):  # numpy registers these as numbers
-        return False
-    return issubclass(tp, (numbers.Real, np.bool_, decimal.Decimal))
-
-
-def _real_values(spec: ColumnLayout, col: pd.Series, missing: np.ndarray) -> np.ndarray:
-    """A numeric column's values as float64 (a copy), refusing what is not a real
-    number: strings, complex numbers, dates and durations, bytes, ..."""
-    dtype, name = col.dtype, spec.name
-    if isinstance(dtype, pd.CategoricalDtype):
-        ok = _is_numeric(dtype.categories.dtype)
-    elif pd.api.types.is_object_dtype(dtype):
-        cells = col[~missing]
-        ok = True
-        if pd.api.types.infer_dtype(cells, skipna=True) not in (
-            "integer", "floating", "mixed-integer-float", "boolean", "decimal", "empty"
-        ):
-            types = cells.map(type)
-            for tp in set(types):
-                if not _is_real_type(tp):
-                    example = cells[(types == tp).to_numpy()].iloc[0]
-                    raise DataValidationError(
-                        f"column {name!r} is numeric; got values that are not numbers: "
-                        f"{example!r} is of type {tp.__name__}, not a real number; give "
-                        "numbers (e.g. convert strings with pd.to_numeric)."
-                    )
-    else:
-        ok = _is_numeric(dtype)  # numbers and booleans; not complex, dates or strings
-    if not ok:
-        raise DataValidationError(
-            f"column {name!r} is numeric; got values that are not numbers (dtype {dtype}): "
-            "convert them to real numbers first (e.g. with pd.to_numeric)."
-        )
-    if pd.api.types.is_integer_dtype(spec.dtype):
-        _check_exact_integers(name, col[~missing])
-    try:  # a copy: the caller may write to it (a view of ``col`` can be read-only)
-        values = col.to_numpy(dtype="float64", na_value=np.nan, copy=True)
-    except (TypeError, ValueError, OverflowError) as exc:
-        raise DataValidationError(
-            f"column {name!r} is numeric; got values that are not numbers ({exc}); give "
-            "numbers within float64's range."
-        ) from None
-    if np.isinf(values).any():
-        raise DataValidationError(
-            f"column {name!r}: infinite values are not allowed (numbers must lie within "
-            "float64's range)."
-        )
-    return values
-
-
-def _too_big(name: str, value) -> DataValidationError:
-    return DataValidationError(
-        f"column {name!r} holds integers; got {value!r}, beyond 2**53 in size, where float64 "
-        "(the model's numbers) is no longer exact: give an integer between -2**53 and 2**53."
-    )
-
-
-def _check_exact_integers(name: str, cells: pd.Series) -> None:
-    """Refuse integers that float64 cannot hold exactly (checked in integer arithmetic:
-    ``2**53 + 1`` would otherwise pass as ``2**53``)."""
-    if len(cells) == 0:
-        return
-    if pd.api.types.is_integer_dtype(cells.dtype):
-        for value in (cells.min(), cells.max()):
-            if abs(int(value)) > _MAX_EXACT_INT:
-                raise _too_big(name, value)
-    elif pd.api.types.is_object_dtype(cells.dtype):
-        for value in cells:
-            if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)) \
-                    and abs(int(value)) > _MAX_EXACT_INT:
-                raise _too_big(name, value)
-
-
-def _numpy_dtype(dtype):
-    if isinstance(dtype, pd.SparseDtype):
-        return np.dtype(dtype.subtype)
-    return np.dtype(getattr(dtype, "numpy_dtype", dtype))
-
-
-def _check_range(spec: ColumnLayout, col: pd.Series, values: np.ndarray,
-                 missing: np.ndarray) -> None:
-    """Refuse numbers the column's dtype cannot hold (they would wrap or overflow when
-    the output is cast back to it)."""
-    name, given = spec.name, values[~missing]
-    if len(given) == 0:
-        return
-    try:
-        np_dtype = _numpy_dtype(spec.dtype)
-    except TypeError:  # not a numpy-backed dtype: nothing narrower than float64
-        return
-
-    def first(bad):
-        return col.to_numpy(dtype=object)[~missing][bad][0]
-
-    if np_dtype.kind in "iu":
-        big = np.abs(given) > _MAX_EXACT_INT
-        if big.any():
-            raise _too_big(name, first(big))
-        frac = given % 1 != 0
-        if frac.any():
-            raise DataValidationError(
-                f"column {name!r} holds integers; got a non-integer value {first(frac)!r}."
-            )
-        info = np.iinfo(np_dtype)
-        out = (given < info.min) | (given > info.max)
-        if out.any():
-            raise DataValidationError(
-                f"column {name!r} holds {np_dtype} integers, from {info.min} to {info.max}; "
-                f"got {first(out)!r}, which it cannot hold: give a value in that range."
-            )
-    elif np_dtype.kind == "f" and np_dtype.itemsize < 8:
-        limit = float(np.finfo(np_dtype).max)
-        out = np.abs(given) > limit
-        if out.any():
-            raise DataValidationError(
-                f"column {name!r} holds {np_dtype} numbers, up to ±{limit:.6g}; got "
-                f"{first(out)!r}, which would overflow to infinity: give a smaller number."
-            )
 
 
 # Missing markers an object column may keep through a round trip, by their saved name.
