@@ -20,7 +20,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "debiasgen"
 LAYERS = {
     "exceptions": 0, "_version": 0,
     "core": 1,
-    "nn": 2, "structure": 2, "evaluation": 2, "datasets": 2,
+    "nn": 2, "structure": 2, "evaluation": 2, "datasets": 2, "io": 2,
     "model": 3,
     "fairness": 4,
     "integrations": 5,

@@ -444,10 +444,12 @@ class CCGMSynthesizer(BaseEstimator):
     def _generate(self, n, random_state, hooks=None) -> pd.DataFrame:
         check_is_fitted(self, "network_")
         n = check_rows(n, len(self.encoder_.layout_))
-        codes, values = self.network_.generate(
-            n, seed_from(random_state), hooks=hooks, removal=self._removal
-        )
-        return self.encoder_.decode(codes, values)
+        from debiasgen.model.partition import iter_blocks
+
+        # decoded block by block, the frame built once (decoding everything at once
+        # grew faster than the rows: pandas consolidates ever larger blocks)
+        blocks = list(iter_blocks(self, n, seed_from(random_state), hooks=hooks))
+        return blocks[0] if len(blocks) == 1 else pd.concat(blocks, ignore_index=True)
 
     def sample(self, n: int, random_state=None) -> pd.DataFrame:
         """Draw ``n`` rows from the model (with its removed edges, if de-biased).
@@ -633,6 +635,12 @@ class CCGMSynthesizer(BaseEstimator):
         (True, True)
         """
         check_is_fitted(self, "network_")
+        return self._counterfactual(X, interventions, seed_from(random_state))
+
+    def _counterfactual(self, X, interventions, root: int, first_block: int = 0):
+        """:meth:`counterfactual` with rows block ``b`` answered from
+        ``block_seed(root, first_block + b)`` (streaming passes one block at a time)."""
+        check_is_fitted(self, "network_")
         X = validate_frame(X)
         extra = [c for c in X.columns if c not in self.graph_]
         if extra:
@@ -665,15 +673,130 @@ class CCGMSynthesizer(BaseEstimator):
                 regen |= {child, *self.graph_.descendants(child)}
             sensitive_regen = {d for r in self.decoupled_ for d in self.graph_.descendants(r)}
         index = self.encoder_.index_
+        from debiasgen.model.partition import BLOCK_ROWS, block_seed
+
         codes, values = self.encoder_.encode(X[list(names)])
-        out_codes, out_values = self.network_.counterfactual(
-            codes, values, seed_from(random_state), hooks=hooks,
-            regen={index[c] for c in regen}, removal=self._removal,
-            sensitive_regen={index[c] for c in sensitive_regen},
-        )
+        out_codes, out_values = codes.copy(), values.copy()
+        # block b of rows is answered from its own seed, as counterfactual_to_parquet does
+        for b, start in enumerate(range(0, len(codes), BLOCK_ROWS)):
+            rows = slice(start, start + BLOCK_ROWS)
+            out_codes[rows], out_values[rows] = self.network_.counterfactual(
+                codes[rows], values[rows], block_seed(root, first_block + b), hooks=hooks,
+                regen={index[c] for c in regen}, removal=self._removal,
+                sensitive_regen={index[c] for c in sensitive_regen},
+            )
         out = self.encoder_.decode(out_codes, out_values)[list(X.columns)]
         out.index = X.index
         return astype_like(out, X.dtypes)
+
+    # -- streaming to Parquet -------------------------------------------------------
+    def sample_to_parquet(self, path: str | Path, n: int, *,
+                          interventions: Mapping[str, Any] | None = None,
+                          chunk_rows: int = 1_000_000, random_state=None) -> Path:
+        """Write ``n`` generated rows to a Parquet file with bounded memory.
+
+        Rows are generated and decoded in blocks of 65,536 and written
+        ``chunk_rows`` rows a row group, so memory stays about one chunk however
+        large ``n`` is.  Block ``b`` is drawn from its own seed, a child of one
+        ``numpy.random.SeedSequence`` rooted at ``random_state``, so the file holds
+        the same rows for the same ``random_state`` whatever ``chunk_rows`` is, and
+        the same rows as ``sample(n, random_state)`` (or ``intervene``) would
+        return in memory.  A de-biased synthesizer writes de-biased rows.
+
+        Parameters
+        ----------
+        path : str or Path
+            The file to write (its folder must exist); it appears only when
+            complete.
+        n : int
+            Number of rows, at least 1.
+        interventions : dict, optional
+            ``{column: value or callable}``, as for :meth:`intervene`.
+        chunk_rows : int, default=1_000_000
+            Rows per Parquet row group (and the most rows held in memory).
+        random_state : int, numpy Generator, RandomState or None, default=None
+            Seeds this draw only.
+
+        Returns
+        -------
+        Path
+            ``path``.
+
+        Raises
+        ------
+        NotFittedError
+            The synthesizer is not fitted.
+        InvalidParameterError
+            ``n`` or ``chunk_rows`` is not a positive integer, or a chunk would not
+            fit in memory.
+        DataValidationError
+            ``path`` is a directory or its folder does not exist, or an
+            intervention is invalid (see :meth:`intervene`).
+        ImportError
+            pyarrow is not installed (``pip install 'debiasgen[parquet]'``).
+
+        Examples
+        --------
+        >>> import os, tempfile, numpy as np, pandas as pd
+        >>> from debiasgen import CCGMSynthesizer
+        >>> rng = np.random.default_rng(0)
+        >>> s = rng.integers(0, 2, 300)
+        >>> df = pd.DataFrame({"s": s, "y": s + rng.normal(size=300)})
+        >>> synth = CCGMSynthesizer(epochs=2, random_state=0).fit(df, graph=[("s", "y")])
+        >>> path = os.path.join(tempfile.mkdtemp(), "rows.parquet")
+        >>> _ = synth.sample_to_parquet(path, 1000, chunk_rows=300, random_state=0)
+        >>> pd.read_parquet(path).equals(synth.sample(1000, random_state=0))
+        True
+        """
+        from debiasgen.model.partition import sample_to_parquet
+
+        check_is_fitted(self, "network_")
+        return sample_to_parquet(self, path, n, interventions=interventions,
+                                 chunk_rows=chunk_rows, random_state=random_state)
+
+    def counterfactual_to_parquet(self, source: str | Path, path: str | Path,
+                                  interventions: Mapping[str, Any] | None = None, *,
+                                  chunk_rows: int = 1_000_000, random_state=None) -> Path:
+        """Write the counterfactuals of a Parquet file's rows to another Parquet file.
+
+        The rows of ``source`` are read one row group at a time and answered in
+        blocks of 65,536 rows, each with its own seed (see
+        :meth:`sample_to_parquet`), so memory stays bounded and the output does not
+        depend on ``chunk_rows`` or on how ``source`` is cut into row groups.  On a
+        de-biased synthesizer ``interventions`` may be omitted to de-bias the rows.
+
+        Parameters
+        ----------
+        source : str or Path
+            A Parquet file holding the fitted columns.
+        path : str or Path
+            The file to write (its folder must exist).
+        interventions : dict, optional
+            As for :meth:`counterfactual`.
+        chunk_rows : int, default=1_000_000
+            Rows per row group written.
+        random_state : int, numpy Generator, RandomState or None, default=None
+
+        Returns
+        -------
+        Path
+            ``path``.
+
+        Raises
+        ------
+        DataValidationError
+            ``source`` is missing or not Parquet, lacks fitted columns or holds
+            values the model cannot take, or ``path`` cannot be written.
+        InvalidParameterError, InvalidTypeError
+            As for :meth:`counterfactual`.
+        ImportError
+            pyarrow is not installed (``pip install 'debiasgen[parquet]'``).
+        """
+        from debiasgen.model.partition import counterfactual_to_parquet
+
+        check_is_fitted(self, "network_")
+        return counterfactual_to_parquet(self, source, path, interventions,
+                                         chunk_rows=chunk_rows, random_state=random_state)
 
     # -- de-biasing --------------------------------------------------------------
     def debias(self, remove_edges: Iterable[tuple[str, str]] | None = None,

@@ -1,0 +1,1 @@
+"""Tables in and out of files: Parquet streaming (needs pyarrow, the ``parquet`` extra)."""
