@@ -164,3 +164,23 @@ def test_without_pyarrow_the_error_names_the_extra(synth, tmp_path, monkeypatch)
     monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
     with pytest.raises(ImportError, match=r"debiasgen\[parquet\]"):
         synth.sample_to_parquet(tmp_path / "x.parquet", 10)
+
+
+def test_the_command_line_streams_the_same_rows(synth, tmp_path):
+    from debiasgen.integrations.cli import main
+
+    model = tmp_path / "m.dbg"
+    synth.save(model)
+    n = 2 * BLOCK + 7
+    for out, chunk in [("a.parquet", 100), ("b.parquet", 5000), ("a.csv", 100), ("b.csv", 5000)]:
+        assert main(["sample", str(model), "-n", str(n), "-o", str(tmp_path / out),
+                     "--chunk-rows", str(chunk), "--random-state", "3", "-q"]) == 0
+    expected = synth.sample(n, random_state=3)
+    for name in ("a.parquet", "b.parquet"):
+        pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / name), expected)
+    a, b = (tmp_path / "a.csv").read_text(), (tmp_path / "b.csv").read_text()
+    assert a == b and a == expected.to_csv(index=False)
+    assert main(["intervene", str(model), "--do", "s=f", "-n", "50", "-o",
+                 str(tmp_path / "do.parquet"), "--chunk-rows", "7", "-q"]) == 0
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "do.parquet"),
+                                  synth.intervene({"s": "f"}, 50, random_state=0))

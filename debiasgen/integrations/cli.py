@@ -353,12 +353,49 @@ def _cmd_fit(args) -> None:
                f"wrote {args.output}")
 
 
+def write_rows(synth, args, interventions=None) -> int:
+    """Stream ``args.n`` rows of ``synth`` to ``args.output`` (Parquet row groups or CSV
+    appends of ``args.chunk_rows`` rows), with memory bounded by one chunk; the same
+    rows as ``synth.sample``/``intervene`` return for the same seed.  Returns the row
+    count."""
+    from debiasgen.core.validation import check_rows, seed_from
+    from debiasgen.model.interventions import make_hooks
+    from debiasgen.model.partition import iter_blocks
+
+    path = _check_output(args.output, "out.csv")
+    if _table_format(path) == "parquet":
+        try:
+            synth.sample_to_parquet(path, args.n, interventions=interventions,
+                                    chunk_rows=args.chunk_rows,
+                                    random_state=args.random_state)
+        except ImportError as err:
+            raise _parquet_error(err) from err
+        return args.n
+    check_rows(args.chunk_rows, len(synth.encoder_.layout_), name="--chunk-rows")
+    hooks = make_hooks(synth.encoder_, interventions) if interventions else None
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    pending, produced, written = [], 0, 0
+    try:
+        for frame in iter_blocks(synth, args.n, seed_from(args.random_state), hooks=hooks):
+            pending.append(frame)
+            produced += len(frame)
+            if sum(map(len, pending)) >= args.chunk_rows or produced == args.n:
+                chunk = pd.concat(pending, ignore_index=True)
+                chunk.to_csv(tmp, mode="a" if written else "w", header=not written,
+                             index=False)
+                written += len(chunk)
+                pending = []
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return written
+
+
 def _cmd_sample(args) -> None:
     _table_format(_check_output(args.output, "out.csv"))
     synth = _load_model(args.model)
-    out = synth.sample(args.n, random_state=args.random_state)
-    write_table(out, args.output)
-    _say(args, f"wrote {len(out):,} rows to {args.output}")
+    n = write_rows(synth, args)
+    _say(args, f"wrote {n:,} rows to {args.output}")
 
 
 def _cmd_intervene(args) -> None:
@@ -368,10 +405,9 @@ def _cmd_intervene(args) -> None:
     for item in args.do:
         column, text = _split_assignment(item)
         interventions[column] = parse_value(synth, column, text)
-    out = synth.intervene(interventions, args.n, random_state=args.random_state)
-    write_table(out, args.output)
+    n = write_rows(synth, args, interventions)
     shown = ", ".join(f"{k} = {v!r}" for k, v in interventions.items())
-    _say(args, f"wrote {len(out):,} rows under do({shown}) to {args.output}")
+    _say(args, f"wrote {n:,} rows under do({shown}) to {args.output}")
 
 
 def _cmd_debias(args) -> None:
@@ -394,10 +430,9 @@ def _cmd_debias(args) -> None:
             )
         fair = synth.debias(sensitive=args.sensitive, target=args.target,
                             criterion=args.criterion, noise_reuse=args.noise_reuse)
-    out = fair.sample(args.n, random_state=args.random_state)
-    write_table(out, args.output)
+    n = write_rows(fair, args)
     removed = ", ".join(f"{p} -> {c}" for p, c in fair.removed_edges_)
-    _say(args, f"removed {removed}; wrote {len(out):,} rows to {args.output}")
+    _say(args, f"removed {removed}; wrote {n:,} rows to {args.output}")
     if args.save:
         fair.save(args.save)
         _say(args, f"wrote the de-biased model to {args.save}")
@@ -508,6 +543,9 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("-n", type=_positive_int, default=1000, help="rows (default: 1000)")
     sample.add_argument("-o", "--output", required=True, metavar="OUT",
                         help="output table (.csv, .parquet)")
+    sample.add_argument("--chunk-rows", type=_positive_int, default=1_000_000, metavar="ROWS",
+                        help="rows held in memory and written at a time (a Parquet row "
+                             "group); the output does not depend on it (default: 1000000)")
     sample.set_defaults(run=_cmd_sample)
 
     intervene = sub.add_parser(
@@ -523,6 +561,9 @@ def build_parser() -> argparse.ArgumentParser:
                                 "--do age=30)")
     intervene.add_argument("-n", type=_positive_int, default=1000, help="rows (default: 1000)")
     intervene.add_argument("-o", "--output", required=True, metavar="OUT")
+    intervene.add_argument("--chunk-rows", type=_positive_int, default=1_000_000, metavar="ROWS",
+                        help="rows held in memory and written at a time (a Parquet row "
+                             "group); the output does not depend on it (default: 1000000)")
     intervene.set_defaults(run=_cmd_intervene)
 
     debias = sub.add_parser(
@@ -550,6 +591,9 @@ def build_parser() -> argparse.ArgumentParser:
     debias.add_argument("-n", type=_positive_int, default=1000, help="rows (default: 1000)")
     debias.add_argument("-o", "--output", required=True, metavar="OUT")
     debias.add_argument("--save", metavar="MODEL", help="also save the de-biased model")
+    debias.add_argument("--chunk-rows", type=_positive_int, default=1_000_000, metavar="ROWS",
+                        help="rows held in memory and written at a time (a Parquet row "
+                             "group); the output does not depend on it (default: 1000000)")
     debias.set_defaults(run=_cmd_debias)
 
     report = sub.add_parser(
