@@ -188,10 +188,9 @@ def test_installed_entry_point_runs():
 
 
 def test_parquet_without_pyarrow_names_it(files, tmp_path, monkeypatch, capsys):
-    def missing(*args, **kwargs):
-        raise ImportError("Missing optional dependency 'pyarrow'.")
-
-    monkeypatch.setattr(pd.DataFrame, "to_parquet", missing)
+    # sample streams Parquet through pyarrow itself: make pyarrow missing
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
     rc = main(["sample", str(files / "model.dbg"), "-n", "5", "-o", str(tmp_path / "o.parquet")])
     assert rc == 1
     assert "Parquet files need pyarrow: pip install pyarrow" in capsys.readouterr().err

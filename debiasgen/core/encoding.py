@@ -38,8 +38,8 @@ from debiasgen.core.frames import is_categorical, validate_frame
 from debiasgen.exceptions import DataValidationError, InvalidTypeError
 
 __all__ = [
-    "ColumnLayout", "TabularEncoder", "astype_like", "is_categorical", "normal_scores",
-    "rank_normal_scores", "validate_frame",
+    "ColumnLayout", "TabularEncoder", "astype_like", "is_categorical", "na_marker",
+    "normal_scores", "numeric_layout", "rank_normal_scores", "validate_frame",
 ]
 
 CATEGORICAL = "categorical"
@@ -119,6 +119,20 @@ def _numeric_bins(values: np.ndarray, max_bins: int) -> np.ndarray:
     return cuts[cuts < uniq[-1]]
 
 
+def numeric_layout(name: str, dtype, values: np.ndarray, has_missing: bool,
+                   max_bins: int) -> ColumnLayout:
+    """The layout of a numeric column from its sorted non-missing ``values``."""
+    cuts = _numeric_bins(values, max_bins) if len(values) else np.empty(0)
+    n_bins = len(cuts) + 1 if len(values) else 0
+    edges = np.searchsorted(values, cuts, side="right")
+    bin_start = np.concatenate([[0], edges]).astype(np.int64)[:n_bins]
+    bin_end = np.concatenate([edges, [len(values)]]).astype(np.int64)[:n_bins]
+    return ColumnLayout(
+        name, NUMERIC, dtype, n_bins + has_missing, has_missing,
+        values=values, cuts=cuts, bin_start=bin_start, bin_end=bin_end,
+    )
+
+
 class TabularEncoder:
     """Encode a DataFrame as per-column class codes and numeric values, and back.
 
@@ -156,18 +170,27 @@ class TabularEncoder:
                     order = list(observed)
             return ColumnLayout(
                 name, CATEGORICAL, col.dtype, len(order) + has_missing, has_missing, tuple(order),
-                na_value=_na_marker(col[missing]),
+                na_value=na_marker(col[missing]),
             )
         values = np.sort(col.to_numpy(dtype="float64", na_value=np.nan)[~missing])
-        cuts = _numeric_bins(values, self.max_bins) if len(values) else np.empty(0)
-        n_bins = len(cuts) + 1 if len(values) else 0
-        edges = np.searchsorted(values, cuts, side="right")
-        bin_start = np.concatenate([[0], edges]).astype(np.int64)[:n_bins]
-        bin_end = np.concatenate([edges, [len(values)]]).astype(np.int64)[:n_bins]
-        return ColumnLayout(
-            name, NUMERIC, col.dtype, n_bins + has_missing, has_missing,
-            values=values, cuts=cuts, bin_start=bin_start, bin_end=bin_end,
-        )
+        return numeric_layout(name, col.dtype, values, has_missing, self.max_bins)
+
+    def fit_stream(self, batches, *, sample_rows: int, seed: int) -> TabularEncoder:
+        """Learn the layout from an iterable of DataFrames (one streaming pass).
+
+        Categories are exact; a numeric column's values (and so its bins) are a
+        uniform sample of at most ``sample_rows`` of its values plus its exact
+        minimum and maximum (see :mod:`debiasgen.core.sketch`).  With at most
+        ``sample_rows`` values per column the layout is the one :meth:`fit` learns
+        from the concatenated frames.
+        """
+        from debiasgen.core.sketch import FrameSketch
+
+        sketch = FrameSketch(sample_rows=sample_rows, seed=seed)
+        for frame in batches:
+            sketch.update(frame)
+        self.layout_ = sketch.layout(self.max_bins)
+        return self
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -304,7 +327,7 @@ _NA_MARKERS = {"None": None, "NA": pd.NA, "NaT": pd.NaT}
 _NA_NAMES = {id(v): k for k, v in _NA_MARKERS.items()}
 
 
-def _na_marker(cells: pd.Series):
+def na_marker(cells: pd.Series):
     """The one missing marker of an object column's missing ``cells`` (NaN if mixed)."""
     if not pd.api.types.is_object_dtype(cells.dtype) or len(cells) == 0:
         return np.nan

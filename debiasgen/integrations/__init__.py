@@ -1,2 +1,3 @@
 """Engines at the edge: the scikit-learn meta-estimator, the imbalanced-learn sampler
-(the only importer of imbalanced-learn) and the command line."""
+(the only importer of imbalanced-learn), the Dask engine (the only importer of dask)
+and the command line."""

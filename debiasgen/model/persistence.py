@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import numbers
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -158,7 +159,7 @@ def _build(cls, blob):
     roots, levels = _plan(graph, index)
     self.network_ = CausalNetwork.from_arrays(
         encoder.layout_, _model_parents(graph, index), roots, levels, self.hidden_size,
-        self.latent_dim, blob["state"],
+        self.latent_dim, blob["state"], device=_load_device(self.device),
     )
     self.graph_, self.encoder_ = graph, encoder
     self.history_ = history
@@ -170,6 +171,21 @@ def _build(cls, blob):
     if removal is not None:
         _set_removal(self, removal, graph)
     return self
+
+
+def _load_device(device: str):
+    """Where a loaded network goes: the saved ``device`` where it is available, else
+    the CPU (files carry plain arrays, so any device can read them)."""
+    from debiasgen.nn.network import cuda_available, torch_device
+
+    if device == "cuda" and not cuda_available():
+        warnings.warn(
+            "the model was fitted with device='cuda' but torch finds no CUDA device: "
+            "it is loaded on the CPU (set_params(device='cpu') to refit here).",
+            UserWarning, stacklevel=5,
+        )
+        return "cpu"
+    return torch_device(device)
 
 
 def _set_removal(self, removal, graph: CausalGraph) -> None:

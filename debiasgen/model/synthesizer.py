@@ -45,6 +45,7 @@ _EDGE_EPOCHS = 8
 _EDGE_ROWS = 20_000
 _EDGE_ROUNDS = 3  # learning rounds at most (another only after an edge is turned round)
 _NAMES_IN = ("n_features_in_", "feature_names_in_")  # set by scikit-learn's validate_data
+_DEVICES = ("cpu", "cuda", "auto")
 
 
 def _as_frame(estimator, X) -> pd.DataFrame:
@@ -161,6 +162,14 @@ class CCGMSynthesizer(BaseEstimator):
         Seeds fitting.  Sampling methods take their own ``random_state``.
     verbose : int, default=0
         ``>0`` shows a tqdm progress bar while fitting; nothing is printed otherwise.
+    device : {"cpu", "cuda", "auto"}, default="cpu"
+        Where the network is trained and where it generates: ``"auto"`` is CUDA when
+        torch finds a CUDA device, else the CPU; ``"cuda"`` without one is an error at
+        ``fit``.  Everything returned is numpy/pandas either way.  A given
+        ``random_state`` gives the same model and rows on the same kind of device (a
+        CUDA fit or draw differs from a CPU one).  :meth:`load` puts the network on
+        the saved ``device`` where it is available and on the CPU otherwise (with a
+        warning for a ``"cuda"`` model on a machine without CUDA).
 
     Attributes
     ----------
@@ -203,7 +212,7 @@ class CCGMSynthesizer(BaseEstimator):
                  hidden_size: int = 64, latent_dim: int = 2, max_bins: int = 64,
                  validation_fraction: float = 0.1, patience: int = 6,
                  unmentioned: str = "children", edge_penalty: float = 0.01,
-                 random_state=None, verbose: int = 0):
+                 random_state=None, verbose: int = 0, device: str = "cpu"):
         self.epochs = epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -216,6 +225,7 @@ class CCGMSynthesizer(BaseEstimator):
         self.edge_penalty = edge_penalty
         self.random_state = random_state
         self.verbose = verbose
+        self.device = device
 
     # Upper bounds keep a typo from asking torch for impossible memory.
     _INT_PARAMS = (("epochs", 1, 100_000), ("batch_size", 1, 2**20), ("hidden_size", 1, 4096),
@@ -233,7 +243,23 @@ class CCGMSynthesizer(BaseEstimator):
             raise InvalidParameterError(
                 f"unmentioned must be 'children' or 'roots', got {self.unmentioned!r}."
             )
+        if not isinstance(self.device, str) or self.device not in _DEVICES:
+            raise InvalidParameterError(
+                f"device must be one of {list(_DEVICES)!r}, got {self.device!r}."
+            )
         seed_from(self.random_state)  # its type, before any work
+
+    def _torch_device(self):
+        """The device to fit on; ``device="cuda"`` without CUDA is an error."""
+        from debiasgen.nn.network import cuda_available, torch_device
+
+        if self.device == "cuda" and not cuda_available():
+            raise InvalidParameterError(
+                "device='cuda' but torch finds no CUDA device (a CPU-only torch build, "
+                "or no GPU); use device='cpu', or device='auto' to use CUDA only where "
+                "available."
+            )
+        return torch_device(self.device)
 
     def __sklearn_tags__(self):
         return tabular_input_tags(super().__sklearn_tags__())
@@ -246,10 +272,17 @@ class CCGMSynthesizer(BaseEstimator):
 
         Parameters
         ----------
-        X : DataFrame
+        X : DataFrame, or Parquet path, folder, glob, list of paths or pyarrow Dataset
             Mixed columns: numbers, booleans, strings or categories; missing
             values allowed anywhere.  Datetimes must be converted first.  An
-            array's columns are named ``x0 .. x{n-1}``.
+            array's columns are named ``x0 .. x{n-1}``.  Parquet data is streamed
+            in bounded memory (:mod:`debiasgen.model.streaming_fit`): one pass
+            learns the encoder (exact categories; numeric bins and values from a
+            uniform sample of at most 200,000 values a column plus the exact
+            range), then each epoch reads the row groups in shuffled order through
+            a shuffle buffer; a hashed share of the rows (at most about 65,536) is
+            held out for early stopping.  It needs ``graph`` (no discovery) and
+            ``learn_edges=False``.
         y : None
             Ignored (scikit-learn passes one); the target is one of ``X``'s
             columns.  A graph given here is refused: pass it as ``graph=``.
@@ -334,6 +367,15 @@ class CCGMSynthesizer(BaseEstimator):
             )
         learn_edges = check_bool("learn_edges", learn_edges)
         self._validate_params()
+        device = self._torch_device()  # "cuda" without CUDA fails before any work
+        from debiasgen.io.parquet import is_parquet_source
+
+        if is_parquet_source(X):  # streamed in bounded memory
+            from debiasgen.model.streaming_fit import fit_parquet
+
+            return fit_parquet(self, X, graph, learn_edges=learn_edges, sensitive=sensitive,
+                               target=target, required=required, forbidden=forbidden,
+                               tiers=tiers)
         # validate_data sets n_features_in_ and feature_names_in_ at once; they are
         # set again with the other fitted attributes, so a failed refit leaves the
         # earlier fit whole
@@ -364,7 +406,7 @@ class CCGMSynthesizer(BaseEstimator):
         graph = _complete_graph(graph, columns, self.unmentioned)
         encoder = TabularEncoder(max_bins=self.max_bins).fit(X)
         codes, values = encoder.encode(X)
-        fitting = Fitting(seed_from(self.random_state))
+        fitting = Fitting(seed_from(self.random_state), device=device)
         network = self._network(fitting, encoder, graph)
         learned_edges, edge_scores = (), None
         if learn_edges:

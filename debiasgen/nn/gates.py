@@ -63,11 +63,15 @@ class GatedCausalVAE(CausalVAE):
         self.gate_logits = nn.Parameter(torch.zeros(len(self.candidates)))
         self._uniform_source = generator
         self._eval_gates = None
+        self.to(generator.device)
+
+    # the gates act on the gathered inputs, so the ELBO must be computed through them
+    elbo_terms = CausalVAE.gathered_elbo_terms
 
     def node_losses(self, feats, codes, gates: torch.Tensor) -> torch.Tensor:
         """Each node's mean negative ELBO on the given rows with the gates set to
         ``gates`` (0/1 per candidate) and posterior-mean noise: ``[n_nodes]``."""
-        eps = torch.zeros(self.n_nodes, codes.shape[0], self.latent_dim)
+        eps = torch.zeros(self.n_nodes, codes.shape[0], self.latent_dim, device=codes.device)
         self._eval_gates = gates
         try:
             nll, kl = self.elbo_terms(feats, codes, eps)
@@ -82,7 +86,8 @@ class GatedCausalVAE(CausalVAE):
         x = super().gather_inputs(feats, nodes)
         batch = feats.shape[0]
         if self.training:
-            u = torch.rand(batch, len(self.candidates), generator=self._uniform_source)
+            u = torch.rand(batch, len(self.candidates), generator=self._uniform_source,
+                           device=feats.device)
             u = u.clamp(1e-6, 1 - 1e-6)
             noise = torch.log(u) - torch.log1p(-u)
             gates = torch.sigmoid((self.gate_logits + noise) / _TEMPERATURE)
@@ -91,7 +96,7 @@ class GatedCausalVAE(CausalVAE):
             if state is None:
                 state = (self.gate_logits > 0).float()
             gates = state.expand(batch, -1)
-        gates = torch.cat([torch.ones(batch, 1), gates], dim=1)
+        gates = torch.cat([torch.ones(batch, 1, device=feats.device), gates], dim=1)
         # gates[:, gate_index[nodes]]: [batch, len(nodes), n_inputs] -> node-major
         return x * gates[:, self.gate_index[nodes]].transpose(0, 1)
 
@@ -114,18 +119,19 @@ def learn_edges(model: GatedCausalVAE, fixed_edges, feats, codes, *, epochs: int
     the *training* loss a little by overfitting, never the held-out loss.
     """
     d = model.n_nodes
-    fixed = torch.zeros(d, d)
+    device = feats.device
+    fixed = torch.zeros(d, d, device=device)
     for p, c in fixed_edges:
         fixed[p, c] = 1.0
-    rows = torch.tensor([p for p, _ in model.candidates], dtype=torch.long)
-    cols = torch.tensor([c for _, c in model.candidates], dtype=torch.long)
+    rows = torch.tensor([p for p, _ in model.candidates], dtype=torch.long, device=device)
+    cols = torch.tensor([c for _, c in model.candidates], dtype=torch.long, device=device)
     weights = [p for name, p in model.named_parameters() if name != "gate_logits"]
     # A larger step for the gates: a few epochs must be enough to open or close one.
     optimizer = torch.optim.Adam([
         {"params": weights, "lr": learning_rate},
         {"params": [model.gate_logits], "lr": _GATE_LEARNING_RATE},
     ])
-    order = torch.randperm(codes.shape[0], generator=generator)
+    order = torch.randperm(codes.shape[0], generator=generator, device=device)
     n_held = len(order) // 4
     held, train_rows = order[:n_held], order[n_held:]
     per_epoch = max(1, math.ceil(len(train_rows) / batch_size))
@@ -141,9 +147,10 @@ def learn_edges(model: GatedCausalVAE, fixed_edges, feats, codes, *, epochs: int
     perm, step = train_rows[:0], 0
     while step < total:
         if len(perm) == 0:
-            perm = train_rows[torch.randperm(len(train_rows), generator=generator)]
+            perm = train_rows[torch.randperm(len(train_rows), generator=generator,
+                                             device=device)]
         idx, perm = perm[:batch_size], perm[batch_size:]
-        eps = torch.randn(d, len(idx), model.latent_dim, generator=generator)
+        eps = torch.randn(d, len(idx), model.latent_dim, generator=generator, device=device)
         nll, kl = model.elbo_terms(feats[idx], codes[idx], eps)
         rho = 0.1 * 2.0 ** (10 * step / total)  # grows until any cycle costs too much
         prob = model.probabilities()

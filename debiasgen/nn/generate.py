@@ -88,10 +88,10 @@ class Noise:
 
     @classmethod
     def draw(cls, model, n: int, generator: torch.Generator) -> Noise:
-        shape = (model.n_nodes, n)
+        shape, device = (model.n_nodes, n), generator.device
         return cls(
-            torch.randn(*shape, model.latent_dim, generator=generator),
-            torch.rand(*shape, generator=generator, dtype=torch.float64),
+            torch.randn(*shape, model.latent_dim, generator=generator, device=device),
+            torch.rand(*shape, generator=generator, dtype=torch.float64, device=device),
         )
 
 
@@ -105,10 +105,11 @@ class Batch:
 
     @classmethod
     def empty(cls, model, n: int) -> Batch:
+        device = model.device
         return cls(
-            torch.zeros(n, model.n_nodes, dtype=torch.long),
-            torch.full((n, model.n_nodes), float("nan"), dtype=torch.float64),
-            torch.zeros(n, model.n_features + 1),
+            torch.zeros(n, model.n_nodes, dtype=torch.long, device=device),
+            torch.full((n, model.n_nodes), float("nan"), dtype=torch.float64, device=device),
+            torch.zeros(n, model.n_features + 1, device=device),
         )
 
     @classmethod
@@ -158,7 +159,7 @@ def _step(model, nodes, batch, noise, removal, shadow, keep=None):
     platform (recomputed logits may differ in the last bit between batch shapes, and a
     categorical noise near its class boundary would then flip the class).
     """
-    idx = torch.tensor(nodes)
+    idx = torch.tensor(nodes, device=batch.codes.device)
     inputs = model.gather_inputs(batch.feats, idx)
     if removal is not None:
         if shadow is not None:
@@ -225,11 +226,12 @@ def abduct(model, observed: Batch, generator: torch.Generator) -> Noise:
     observed value's relative rank inside its bin (deterministic), for a
     categorical node uniformly at random (the data do not say where).
     """
-    nodes = torch.arange(model.n_nodes)
+    nodes = torch.arange(model.n_nodes, device=observed.codes.device)
     inputs = model.gather_inputs(observed.feats, nodes)
     u, _ = model.encode_noise(inputs, observed.codes, nodes)
     lower, p = class_intervals(model.logits(inputs, u, nodes), observed.codes.T)
-    w = torch.rand(lower.shape, generator=generator, dtype=torch.float64).clamp(1e-9, 1 - 1e-9)
+    w = torch.rand(lower.shape, generator=generator, dtype=torch.float64,
+                   device=generator.device).clamp(1e-9, 1 - 1e-9)
     for j in range(model.n_nodes):
         rank = model.within_bin_rank(j, observed.codes[:, j], observed.values[:, j])
         if rank is not None:

@@ -31,19 +31,38 @@ from debiasgen.nn.generate import EdgeRemoval, Plan, counterfactual, generate
 from debiasgen.nn.model import CausalVAE
 from debiasgen.nn.train import train
 
-__all__ = ["CausalNetwork", "Fitting", "Removal"]
+__all__ = ["CausalNetwork", "Fitting", "Removal", "cuda_available", "torch_device"]
 
 
 NumpyHook = tuple[int, float] | Callable[[np.ndarray, np.ndarray], tuple]
 
 
-def _generator(seed: int) -> torch.Generator:
-    return torch.Generator().manual_seed(int(seed))
+def _generator(seed: int, device: str | torch.device = "cpu") -> torch.Generator:
+    # a generator on the device the numbers are drawn on (CUDA draws need a CUDA
+    # generator); the same seed gives the same numbers on the same kind of device only
+    return torch.Generator(device=device).manual_seed(int(seed))
 
 
-def _tensors(codes: np.ndarray, values: np.ndarray):
-    return (torch.as_tensor(np.ascontiguousarray(codes, dtype=np.int64)),
-            torch.as_tensor(np.ascontiguousarray(values, dtype=np.float64)))
+def _tensors(codes: np.ndarray, values: np.ndarray, device: str | torch.device = "cpu"):
+    return (torch.as_tensor(np.ascontiguousarray(codes, dtype=np.int64), device=device),
+            torch.as_tensor(np.ascontiguousarray(values, dtype=np.float64), device=device))
+
+
+def _numpy(tensor: torch.Tensor) -> np.ndarray:
+    return tensor.cpu().numpy()
+
+
+def torch_device(device: str) -> torch.device:
+    """The torch device for the synthesizer's ``device`` ("cpu", "cuda" or "auto":
+    CUDA where available).  ``device`` was validated; CUDA is not checked here."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def cuda_available() -> bool:
+    """Whether torch sees a CUDA device."""
+    return torch.cuda.is_available()
 
 
 def _torch_hook(hook: NumpyHook):
@@ -58,8 +77,8 @@ def _torch_hook(hook: NumpyHook):
         return constant
 
     def soft(codes, values):
-        new_codes, new_values = hook(codes.numpy().copy(), values.numpy().copy())
-        return _tensors(new_codes, new_values)
+        new_codes, new_values = hook(_numpy(codes).copy(), _numpy(values).copy())
+        return _tensors(new_codes, new_values, codes.device)
 
     return soft
 
@@ -91,7 +110,8 @@ class CausalNetwork:
         The remaining topological levels.
     hidden_size, latent_dim : int
     module : CausalVAE
-        The torch module (built by :class:`Fitting` or :meth:`from_arrays`).
+        The torch module (built by :class:`Fitting` or :meth:`from_arrays`); it stays
+        on its device, where generation runs.  Arrays in and out are numpy on the CPU.
     """
 
     def __init__(self, layout, parents, roots, levels, hidden_size: int, latent_dim: int,
@@ -109,10 +129,16 @@ class CausalNetwork:
         """The weights as numpy arrays (keys are the module's parameter names)."""
         return {k: v.detach().cpu().numpy().copy() for k, v in self._module.state_dict().items()}
 
+    @property
+    def device(self) -> str:
+        """Where the network's weights live and generation runs ("cpu", "cuda:0", ...)."""
+        return str(self._module.device)
+
     @classmethod
     def from_arrays(cls, layout, parents, roots, levels, hidden_size: int, latent_dim: int,
-                    arrays: Mapping[str, np.ndarray]) -> CausalNetwork:
-        """A network with the weights of :meth:`to_arrays`.
+                    arrays: Mapping[str, np.ndarray],
+                    device: str | torch.device = "cpu") -> CausalNetwork:
+        """A network with the weights of :meth:`to_arrays`, on ``device``.
 
         Raises
         ------
@@ -143,7 +169,7 @@ class CausalNetwork:
                 raise ModelFileError(f"weight {name!r} holds non-finite numbers")
             state[name] = torch.as_tensor(array, dtype=tensor.dtype)
         module.load_state_dict(state)
-        module.eval()
+        module.to(device).eval()
         return cls(layout, parents, roots, levels, hidden_size, latent_dim, module)
 
     # -- queries --------------------------------------------------------------------
@@ -158,8 +184,8 @@ class CausalNetwork:
         drawn independently of the other roots (the DP preset).
         """
         owner = self._module.input_owner
-        shadow = torch.zeros(owner.shape, dtype=torch.bool)
-        ref = torch.zeros(owner.shape, dtype=torch.bool)
+        shadow = torch.zeros(owner.shape, dtype=torch.bool, device=owner.device)
+        ref = torch.zeros(owner.shape, dtype=torch.bool, device=owner.device)
         for p, c, from_reference in cuts:
             (ref if from_reference else shadow)[c] |= owner[c] == p
         n_nodes = len(self.layout)
@@ -167,6 +193,7 @@ class CausalNetwork:
         values = torch.zeros(1, n_nodes, dtype=torch.float64)
         for p, (code, value) in reference.items():
             codes[0, p], values[0, p] = int(code), float(value)
+        codes, values = codes.to(owner.device), values.to(owner.device)
         return Removal(EdgeRemoval(
             shadow_mask=shadow[:, None, :], reference_mask=ref[:, None, :],
             reference_features=self._module.features(codes, values),
@@ -177,10 +204,10 @@ class CausalNetwork:
                  removal: Removal | None = None) -> tuple[np.ndarray, np.ndarray]:
         """``n`` rows drawn level by level: ``(codes, values)``."""
         codes, values = generate(
-            self._module, self.plan, int(n), _generator(seed), hooks=_torch_hooks(hooks),
-            removal=None if removal is None else removal.compiled,
+            self._module, self.plan, int(n), _generator(seed, self._module.device),
+            hooks=_torch_hooks(hooks), removal=None if removal is None else removal.compiled,
         )
-        return codes.numpy(), values.numpy()
+        return _numpy(codes), _numpy(values)
 
     def counterfactual(self, codes: np.ndarray, values: np.ndarray, seed: int, *,
                        hooks: Mapping[int, NumpyHook] | None, regen: set[int],
@@ -188,13 +215,14 @@ class CausalNetwork:
                        sensitive_regen: set[int] = frozenset()):
         """The observed rows with ``hooks`` applied and ``regen`` regenerated from
         their abducted noise: ``(codes, values)``."""
+        device = self._module.device
         out_codes, out_values = counterfactual(
-            self._module, self.plan, *_tensors(codes, values), _generator(seed),
+            self._module, self.plan, *_tensors(codes, values, device), _generator(seed, device),
             hooks=_torch_hooks(hooks), regen=set(regen),
             removal=None if removal is None else removal.compiled,
             sensitive_regen=set(sensitive_regen),
         )
-        return out_codes.numpy(), out_values.numpy()
+        return _numpy(out_codes), _numpy(out_values)
 
 
 class Fitting:
@@ -204,10 +232,13 @@ class Fitting:
     ----------
     seed : int
         In ``[0, SEED_LIMIT)``.
+    device : str or torch.device, default="cpu"
+        Where the networks are built and trained (and the generator draws).
     """
 
-    def __init__(self, seed: int):
-        self._generator = _generator(seed)
+    def __init__(self, seed: int, device: str | torch.device = "cpu"):
+        self._device = torch.device(device)
+        self._generator = _generator(seed, self._device)
 
     def network(self, layout, parents, roots, levels, hidden_size: int,
                 latent_dim: int) -> CausalNetwork:
@@ -219,13 +250,28 @@ class Fitting:
               epochs: int, batch_size: int, learning_rate: float,
               validation_fraction: float, patience: int, verbose: int = 0) -> list[dict]:
         """ELBO training with early stopping; returns the history (one dict per epoch)."""
-        codes_t, values_t = _tensors(codes, values)
+        codes_t, values_t = _tensors(codes, values, self._device)
         module = network._module
         feats = module.features(codes_t, values_t)
         return train(
             module, feats, codes_t, epochs=epochs, batch_size=batch_size,
             learning_rate=learning_rate, validation_fraction=validation_fraction,
             patience=patience, generator=self._generator, verbose=verbose,
+        )
+
+    def train_stream(self, network: CausalNetwork, epoch_chunks, validation, *, epochs: int,
+                     batch_size: int, learning_rate: float, patience: int, buffer_rows: int,
+                     verbose: int = 0) -> list[dict]:
+        """ELBO training from a stream of rows (see :mod:`debiasgen.nn.streaming`):
+        ``epoch_chunks(epoch)`` yields the epoch's training rows as ``(codes, values)``
+        numpy chunks, mixed through a shuffle buffer of ``buffer_rows`` rows;
+        ``validation`` is ``(codes, values)`` of held-out rows, or ``None``."""
+        from debiasgen.nn.streaming import train_stream
+
+        return train_stream(
+            network._module, epoch_chunks, validation, epochs=epochs, batch_size=batch_size,
+            learning_rate=learning_rate, patience=patience, buffer_rows=buffer_rows,
+            generator=self._generator, verbose=verbose,
         )
 
     def learn_edges(self, layout, parents, candidates, fixed, codes: np.ndarray,
@@ -240,15 +286,16 @@ class Fitting:
         """
         model = gated.GatedCausalVAE(layout, parents, candidates, hidden_size, latent_dim,
                                      self._generator)
-        codes_t, values_t = _tensors(codes, values)
+        codes_t, values_t = _tensors(codes, values, self._device)
         feats = model.features(codes_t, values_t)
         rows = np.arange(len(codes))
         if len(codes) > max_rows:
-            picked = torch.randperm(len(codes), generator=self._generator)[:max_rows]
-            feats, codes_t, rows = feats[picked], codes_t[picked], picked.numpy()
+            picked = torch.randperm(len(codes), generator=self._generator,
+                                    device=self._device)[:max_rows]
+            feats, codes_t, rows = feats[picked], codes_t[picked], _numpy(picked)
         prob, gain = gated.learn_edges(
             model, fixed, feats, codes_t, epochs=epochs, batch_size=batch_size,
             learning_rate=learning_rate, edge_penalty=edge_penalty,
             generator=self._generator, verbose=verbose,
         )
-        return prob.numpy().astype(float), gain.numpy().astype(float), rows
+        return _numpy(prob).astype(float), _numpy(gain).astype(float), rows

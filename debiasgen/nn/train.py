@@ -9,7 +9,8 @@ import torch
 
 
 def _negative_elbo(model, feats, codes, generator):
-    eps = torch.randn(model.n_nodes, codes.shape[0], model.latent_dim, generator=generator)
+    eps = torch.randn(model.n_nodes, codes.shape[0], model.latent_dim, generator=generator,
+                      device=generator.device)
     nll, kl = model.elbo_terms(feats, codes, eps)
     return (nll + kl).sum(0).mean()
 
@@ -24,10 +25,11 @@ def train(model, feats, codes, *, epochs: int, batch_size: int, learning_rate: f
     best weights are restored.  Returns one history record per epoch.
     """
     n = codes.shape[0]
-    order = torch.randperm(n, generator=generator)
+    order = torch.randperm(n, generator=generator, device=generator.device)
     n_val = int(round(n * validation_fraction)) if n >= 20 else 0
     val_idx, train_idx = order[:n_val], order[n_val:]
-    optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
+    # foreach: one multi-tensor update per step instead of one per weight tensor
+    optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate, foreach=True)
     steps_per_epoch = max(1, math.ceil(len(train_idx) / batch_size))
     best, best_state, stale, history = math.inf, None, 0, []
     progress = None
@@ -37,16 +39,19 @@ def train(model, feats, codes, *, epochs: int, batch_size: int, learning_rate: f
         progress = tqdm(total=epochs, desc="fit", unit="epoch")
     for epoch in range(epochs):
         model.train()
-        perm = train_idx[torch.randperm(len(train_idx), generator=generator)]
-        total = 0.0
+        perm = train_idx[torch.randperm(len(train_idx), generator=generator,
+                                        device=generator.device)]
+        # summed on the device in float64 (the same sum as Python floats), read once per
+        # epoch: reading the loss every step would make a GPU wait for it
+        total = torch.zeros((), dtype=torch.float64, device=generator.device)
         for s in range(steps_per_epoch):
             idx = perm[s * batch_size:(s + 1) * batch_size]
             loss = _negative_elbo(model, feats[idx], codes[idx], generator)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            total += float(loss.detach()) * len(idx)
-        record = {"epoch": epoch + 1, "train_loss": total / len(train_idx)}
+            total += loss.detach().double() * len(idx)
+        record = {"epoch": epoch + 1, "train_loss": float(total) / len(train_idx)}
         if n_val:
             model.eval()
             with torch.no_grad():

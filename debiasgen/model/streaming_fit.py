@@ -1,0 +1,166 @@
+"""Fitting a :class:`~debiasgen.CCGMSynthesizer` from Parquet, in bounded memory.
+
+``CCGMSynthesizer.fit(X)`` with ``X`` a Parquet path, folder, glob, list of paths or
+``pyarrow.dataset`` lands here (:func:`fit_parquet`).  Memory is bounded by the
+batch, the shuffle buffer, the encoder's sample and the held-out rows, never by the
+number of rows:
+
+1. **Encoder pass.**  The row groups are read in file order, a batch of
+   :data:`READ_ROWS` rows at a time (``ParquetFile.iter_batches``); every batch is
+   checked with ``validate_frame`` and summarised by
+   :class:`~debiasgen.core.sketch.FrameSketch`: exact categories and missing counts,
+   and for each numeric column a uniform sample of at most
+   :data:`~debiasgen.core.sketch.RESERVOIR_ROWS` values plus its exact minimum and
+   maximum, from which its quantile bins and training values are taken.  The same
+   pass keeps the held-out rows.
+2. **Held-out rows.**  Row ``i`` of the source (counted across files in order) is
+   held out when a 64-bit hash of ``i`` under the fit's seed falls below a threshold:
+   a deterministic share of ``validation_fraction`` of the rows, at most about
+   :data:`VALIDATION_ROWS` (the share is lowered on larger sources; none below 20
+   rows, as in memory).  Held-out rows never train.
+3. **Epochs.**  Every epoch reads the row groups in an order shuffled from the fit's
+   seed, encodes each batch with the fitted encoder and trains through a shuffle
+   buffer of :data:`BUFFER_ROWS` rows (:mod:`debiasgen.nn.streaming`), with the
+   ELBO step, early stopping and best-weights restore of the in-memory fit.
+
+A row group is read in batches, but pyarrow decodes a row group's column chunks
+whole: memory also grows with the largest row group (write files with row groups
+of about a million rows or fewer).
+
+The graph must be given: discovery needs an in-memory frame, and so does learning
+edges; both are refused with an error that says so.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from debiasgen.core.encoding import TabularEncoder
+from debiasgen.core.graph import CausalGraph
+from debiasgen.core.sketch import RESERVOIR_ROWS
+from debiasgen.core.validation import seed_from
+from debiasgen.exceptions import DebiasgenError, InvalidParameterError
+from debiasgen.io.parquet import open_source
+from debiasgen.model.synthesizer import _complete_graph
+from debiasgen.structure.knowledge import check_knowledge, require_edges
+
+__all__ = ["BUFFER_ROWS", "READ_ROWS", "VALIDATION_ROWS", "fit_parquet", "held_out"]
+
+READ_ROWS = 16_384  # rows read (and encoded) at a time
+BUFFER_ROWS = 65_536  # rows of the shuffle buffer
+VALIDATION_ROWS = 65_536  # held-out rows kept in memory, at most about
+
+
+def held_out(first_row: int, n: int, key: int, threshold: int) -> np.ndarray:
+    """Whether rows ``first_row .. first_row + n - 1`` of the source are held out:
+    splitmix64 of the row number (xor ``key``) below ``threshold`` (of ``2**64``)."""
+    with np.errstate(over="ignore"):
+        z = np.arange(first_row, first_row + n, dtype=np.uint64) ^ np.uint64(key)
+        z = z + np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+    return z < np.uint64(threshold)
+
+
+def _in_file(err: DebiasgenError, group) -> DebiasgenError:
+    """``err`` again, with the file and row group it was found in."""
+    return type(err)(f"X: in {group.file!r} (row group {group.index}): {err}")
+
+
+def fit_parquet(estimator, source, graph, *, learn_edges: bool, sensitive=None, target=None,
+                required=None, forbidden=None, tiers=None, sample_rows: int = RESERVOIR_ROWS):
+    """Fit ``estimator`` (parameters already validated) on Parquet ``source``; returns it.
+
+    The estimator is changed only once everything is computed, so a failed refit
+    leaves an earlier fit whole.  See the module's docstring for what is read when.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``graph`` is None (discovery needs an in-memory frame) or ``learn_edges``
+        is True.
+    DataValidationError, InvalidTypeError
+        See :func:`debiasgen.io.parquet.open_source` and ``validate_frame``; a
+        batch's error names its file and row group.
+    """
+    from debiasgen.nn.network import Fitting
+
+    if graph is None:
+        raise InvalidParameterError(
+            "fit(X) with Parquet data needs graph=...: discovering a graph needs an "
+            "in-memory DataFrame; discover one on a sample (e.g. "
+            "discover_graph(pd.read_parquet(path).sample(50_000))) and pass it as graph.")
+    if learn_edges:
+        raise InvalidParameterError(
+            "learn_edges=True needs an in-memory DataFrame; with Parquet data pass the "
+            "full graph, or learn edges on a sample in memory first and pass its graph_.")
+    device = estimator._torch_device()  # "cuda" without CUDA fails before any work
+    src = open_source(source)
+    columns = src.columns
+    knowledge = check_knowledge(columns, sensitive=sensitive, target=target,
+                                required=required, forbidden=forbidden, tiers=tiers)
+    graph = CausalGraph.coerce(graph)
+    graph.check_columns(columns)
+    graph = require_edges(graph, knowledge, add=False)
+    graph = graph.add_nodes(s for s in knowledge.sensitive if s not in graph)
+    graph = _complete_graph(graph, columns, estimator.unmentioned)
+
+    seed = seed_from(estimator.random_state)
+    sketch_seed, key, order_seed = np.random.SeedSequence(seed).generate_state(3, np.uint64)
+    n = src.n_rows
+    n_val = min(int(round(n * estimator.validation_fraction)) if n >= 20 else 0,
+                VALIDATION_ROWS)
+    threshold = min(int(n_val / n * 2.0**64), 2**64 - 1)
+    held: list[pd.DataFrame] = []
+    reading = {"group": None}  # the row group being read, for errors
+
+    def first_pass():
+        for group, offset, frame in src.iter_batches(READ_ROWS):
+            reading["group"] = group
+            if threshold:
+                mask = held_out(group.first_row + offset, len(frame), int(key), threshold)
+                if mask.any():
+                    held.append(frame[mask])
+            yield frame
+        reading["group"] = None
+
+    encoder = TabularEncoder(max_bins=estimator.max_bins)
+    try:
+        encoder.fit_stream(first_pass(), sample_rows=sample_rows, seed=int(sketch_seed))
+    except DebiasgenError as err:
+        if reading["group"] is None:
+            raise
+        raise _in_file(err, reading["group"]) from None
+    validation = None
+    if held:
+        validation = encoder.encode(pd.concat(held, ignore_index=True))
+        held.clear()
+
+    def epoch_chunks(epoch: int):
+        rng = np.random.default_rng(np.random.SeedSequence(int(order_seed), spawn_key=(epoch,)))
+        order = [src.row_groups[i] for i in rng.permutation(len(src.row_groups))]
+        for group, offset, frame in src.iter_batches(READ_ROWS, order):
+            if threshold:
+                frame = frame[~held_out(group.first_row + offset, len(frame), int(key),
+                                        threshold)]
+            if len(frame):
+                yield encoder.encode(frame)
+
+    fitting = Fitting(seed, device=device)
+    network = estimator._network(fitting, encoder, graph)
+    history = fitting.train_stream(
+        network, epoch_chunks, validation, epochs=estimator.epochs,
+        batch_size=estimator.batch_size, learning_rate=estimator.learning_rate,
+        patience=estimator.patience, buffer_rows=BUFFER_ROWS, verbose=estimator.verbose,
+    )
+    # Everything is computed; only now is the estimator changed.
+    estimator.__dict__.pop("edge_scores_", None)
+    estimator.n_features_in_ = len(columns)
+    estimator.feature_names_in_ = np.asarray(columns, dtype=object)
+    estimator.graph_, estimator.encoder_, estimator.network_ = graph, encoder, network
+    estimator.history_, estimator.learned_edges_ = history, ()
+    estimator.removed_edges_ = ()
+    estimator._removal = None
+    return estimator
