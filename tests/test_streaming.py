@@ -184,3 +184,9 @@ def test_the_command_line_streams_the_same_rows(synth, tmp_path):
                  str(tmp_path / "do.parquet"), "--chunk-rows", "7", "-q"]) == 0
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "do.parquet"),
                                   synth.intervene({"s": "f"}, 50, random_state=0))
+
+
+def test_rows_that_cannot_fit_on_disk_are_refused_at_once(synth, tmp_path):
+    with pytest.raises(InvalidParameterError, match=r"n=10,000,000,000,000 rows .* on disk"):
+        synth.sample_to_parquet(tmp_path / "x.parquet", 10**13)
+    assert not list(tmp_path.iterdir())

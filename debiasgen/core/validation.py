@@ -10,7 +10,10 @@ import numpy as np
 
 from debiasgen.exceptions import InvalidParameterError, InvalidTypeError
 
-__all__ = ["SEED_LIMIT", "check_bool", "check_int", "check_real", "check_rows", "seed_from"]
+__all__ = [
+    "SEED_LIMIT", "check_bool", "check_disk_rows", "check_int", "check_real", "check_rows",
+    "seed_from",
+]
 
 SEED_LIMIT = 2**62  # integer seeds handed to the network lie in [0, SEED_LIMIT)
 
@@ -93,3 +96,26 @@ def _physical_memory() -> int | None:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):  # not available on this platform
         return None
+
+
+def check_disk_rows(n: int, n_columns: int, folder, bytes_per_cell: float, *,
+                    name: str = "n") -> int:
+    """``n`` rows to stream into ``folder``, refused at once (with a clear error) when
+    even a lower bound of their size on disk exceeds the free space there.
+
+    ``bytes_per_cell`` is that lower bound per cell (about 0.1 for compressed Parquet,
+    2 for CSV: a character and a separator)."""
+    import shutil
+
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:  # a missing folder is reported by the writer, with its own words
+        return n
+    need = n * max(n_columns, 1) * bytes_per_cell
+    if need > free:
+        raise InvalidParameterError(
+            f"{name}={n:,} rows of {n_columns} columns need at least about "
+            f"{need / 2**30:,.1f} GiB on disk, more than the {free / 2**30:,.1f} GiB free in "
+            f"{str(folder)!r}; draw fewer rows, or write where there is room."
+        )
+    return n

@@ -358,7 +358,7 @@ def write_rows(synth, args, interventions=None) -> int:
     appends of ``args.chunk_rows`` rows), with memory bounded by one chunk; the same
     rows as ``synth.sample``/``intervene`` return for the same seed.  Returns the row
     count."""
-    from debiasgen.core.validation import check_rows, seed_from
+    from debiasgen.core.validation import check_disk_rows, check_rows, seed_from
     from debiasgen.model.interventions import make_hooks
     from debiasgen.model.partition import iter_blocks
 
@@ -372,6 +372,7 @@ def write_rows(synth, args, interventions=None) -> int:
             raise _parquet_error(err) from err
         return args.n
     check_rows(args.chunk_rows, len(synth.encoder_.layout_), name="--chunk-rows")
+    check_disk_rows(args.n, len(synth.encoder_.layout_), path.parent, 2.0)
     hooks = make_hooks(synth.encoder_, interventions) if interventions else None
     tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
     pending, produced, written = [], 0, 0

@@ -108,12 +108,16 @@ def _progress(model, total: int, desc: str):
 
 def sample_to_parquet(model, path, n, *, interventions=None, chunk_rows, random_state):
     """Stream ``n`` generated rows into a Parquet file (see the synthesizer's method)."""
-    from debiasgen.core.validation import check_rows, seed_from
+    from pathlib import Path
+
+    from debiasgen.core.validation import check_disk_rows, check_rows, seed_from
     from debiasgen.io.parquet import ParquetSink
     from debiasgen.model.interventions import make_hooks
 
     n = check_int("n", n, 1, 10**13)
     chunk_rows = check_rows(chunk_rows, len(model.encoder_.layout_), name="chunk_rows")
+    if isinstance(path, (str, Path)):
+        check_disk_rows(n, len(model.encoder_.layout_), Path(path).parent, 0.1)
     hooks = make_hooks(model.encoder_, interventions) if interventions else None
     root = seed_from(random_state)
     progress = _progress(model, n, "sample")
