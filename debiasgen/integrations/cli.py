@@ -356,8 +356,29 @@ def _cmd_fit(args) -> None:
 def write_rows(synth, args, interventions=None) -> int:
     """Stream ``args.n`` rows of ``synth`` to ``args.output`` (Parquet row groups or CSV
     appends of ``args.chunk_rows`` rows), with memory bounded by one chunk; the same
-    rows as ``synth.sample``/``intervene`` return for the same seed.  Returns the row
-    count."""
+    rows as ``synth.sample``/``intervene`` return for the same seed.
+
+    Parameters
+    ----------
+    synth : CCGMSynthesizer
+        Fitted (plain or de-biased).
+    args : argparse.Namespace
+        With ``n``, ``output``, ``chunk_rows`` and ``random_state``.
+    interventions : dict, optional
+        ``{column: value}``, as for :meth:`CCGMSynthesizer.intervene`.
+
+    Returns
+    -------
+    int
+        The number of rows written.
+
+    Raises
+    ------
+    CommandError
+        The output cannot be written (see :func:`write_table`), or pyarrow is missing.
+    InvalidParameterError
+        A chunk would not fit in memory, or the rows would not fit on disk.
+    """
     from debiasgen.core.validation import check_disk_rows, check_rows, seed_from
     from debiasgen.model.interventions import make_hooks
     from debiasgen.model.partition import iter_blocks
