@@ -13,14 +13,12 @@ depends on the number of rows: only the buffer, one chunk and the held-out rows
 
 from __future__ import annotations
 
-import copy
-import math
 from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 import torch
 
-from debiasgen.nn.train import _negative_elbo
+from debiasgen.nn.train import EpochLoop, _negative_elbo
 
 __all__ = ["EVAL_ROWS", "shuffle_blocks", "train_stream"]
 
@@ -100,13 +98,8 @@ def train_stream(model, epoch_chunks: Callable[[int], Iterable[Chunk]],
     rng = np.random.default_rng(
         int(torch.randint(2**62, (1,), generator=generator, device=device)))
     has_val = validation is not None and len(validation[0]) > 0
-    optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate, foreach=True)
-    best, best_state, stale, history = math.inf, None, 0, []
-    progress = None
-    if verbose:
-        from tqdm.auto import tqdm
-
-        progress = tqdm(total=epochs, desc="fit", unit="epoch")
+    loop = EpochLoop(model, epochs=epochs, patience=patience, learning_rate=learning_rate,
+                     verbose=verbose, hidden=("epoch", "rows"))
     for epoch in range(epochs):
         model.train()
         # summed on the device, read once per epoch (reading every step makes a GPU wait)
@@ -116,31 +109,12 @@ def train_stream(model, epoch_chunks: Callable[[int], Iterable[Chunk]],
             feats = model.features(codes_t, values_t)
             for start in range(0, len(codes_t), batch_size):
                 c = codes_t[start:start + batch_size]
-                loss = _negative_elbo(model, feats[start:start + batch_size], c, generator)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                total += loss.detach().double() * len(c)
+                total += loop.step(feats[start:start + batch_size], c, generator).double() * len(c)
                 seen += len(c)
         record = {"epoch": epoch + 1, "train_loss": float(total) / max(seen, 1), "rows": seen}
         if has_val:
             model.eval()
             record["val_loss"] = _validation_loss(model, *validation, generator)
-            if record["val_loss"] < best - 1e-4 * abs(best if math.isfinite(best) else 1.0):
-                best, stale = record["val_loss"], 0
-                best_state = copy.deepcopy(model.state_dict())
-            else:
-                stale += 1
-        history.append(record)
-        if progress is not None:
-            progress.update(1)
-            progress.set_postfix({k: round(v, 4) for k, v in record.items()
-                                  if k not in ("epoch", "rows")})
-        if has_val and stale >= patience:
+        if loop.end_epoch(record):
             break
-    if progress is not None:
-        progress.close()
-    if best_state is not None:
-        model.load_state_dict(best_state)
-    model.eval()
-    return history
+    return loop.finish()

@@ -15,6 +15,58 @@ def _negative_elbo(model, feats, codes, generator):
     return (nll + kl).sum(0).mean()
 
 
+class EpochLoop:
+    """What the in-memory and the streaming fits share around their epochs: the
+    optimizer step, early stopping on the validation loss with the best weights
+    restored, and the optional progress bar."""
+
+    def __init__(self, model, *, epochs: int, patience: int, learning_rate: float,
+                 verbose: int, hidden=("epoch",)):
+        self.model, self.patience, self.hidden = model, patience, hidden
+        # foreach: one multi-tensor update per step instead of one per weight tensor
+        self.optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate, foreach=True)
+        self.best, self.best_state, self.stale, self.history = math.inf, None, 0, []
+        self.progress = None
+        if verbose:
+            from tqdm.auto import tqdm
+
+            self.progress = tqdm(total=epochs, desc="fit", unit="epoch")
+
+    def step(self, feats, codes, generator) -> torch.Tensor:
+        """One optimizer step on a batch; returns the batch's detached loss."""
+        loss = _negative_elbo(self.model, feats, codes, generator)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        return loss.detach()
+
+    def end_epoch(self, record: dict) -> bool:
+        """Record an epoch (with ``val_loss`` when there are validation rows); whether
+        training should stop."""
+        if "val_loss" in record:
+            best = self.best
+            if record["val_loss"] < best - 1e-4 * abs(best if math.isfinite(best) else 1.0):
+                self.best, self.stale = record["val_loss"], 0
+                self.best_state = copy.deepcopy(self.model.state_dict())
+            else:
+                self.stale += 1
+        self.history.append(record)
+        if self.progress is not None:
+            self.progress.update(1)
+            self.progress.set_postfix(
+                {k: round(v, 4) for k, v in record.items() if k not in self.hidden})
+        return "val_loss" in record and self.stale >= self.patience
+
+    def finish(self) -> list[dict]:
+        """Close the bar, restore the best weights; the history."""
+        if self.progress is not None:
+            self.progress.close()
+        if self.best_state is not None:
+            self.model.load_state_dict(self.best_state)
+        self.model.eval()
+        return self.history
+
+
 def train(model, feats, codes, *, epochs: int, batch_size: int, learning_rate: float,
           validation_fraction: float, patience: int, generator: torch.Generator,
           verbose: int = 0) -> list[dict]:
@@ -28,15 +80,9 @@ def train(model, feats, codes, *, epochs: int, batch_size: int, learning_rate: f
     order = torch.randperm(n, generator=generator, device=generator.device)
     n_val = int(round(n * validation_fraction)) if n >= 20 else 0
     val_idx, train_idx = order[:n_val], order[n_val:]
-    # foreach: one multi-tensor update per step instead of one per weight tensor
-    optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate, foreach=True)
     steps_per_epoch = max(1, math.ceil(len(train_idx) / batch_size))
-    best, best_state, stale, history = math.inf, None, 0, []
-    progress = None
-    if verbose:
-        from tqdm.auto import tqdm
-
-        progress = tqdm(total=epochs, desc="fit", unit="epoch")
+    loop = EpochLoop(model, epochs=epochs, patience=patience, learning_rate=learning_rate,
+                     verbose=verbose)
     for epoch in range(epochs):
         model.train()
         perm = train_idx[torch.randperm(len(train_idx), generator=generator,
@@ -46,11 +92,7 @@ def train(model, feats, codes, *, epochs: int, batch_size: int, learning_rate: f
         total = torch.zeros((), dtype=torch.float64, device=generator.device)
         for s in range(steps_per_epoch):
             idx = perm[s * batch_size:(s + 1) * batch_size]
-            loss = _negative_elbo(model, feats[idx], codes[idx], generator)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            total += loss.detach().double() * len(idx)
+            total += loop.step(feats[idx], codes[idx], generator).double() * len(idx)
         record = {"epoch": epoch + 1, "train_loss": float(total) / len(train_idx)}
         if n_val:
             model.eval()
@@ -58,20 +100,6 @@ def train(model, feats, codes, *, epochs: int, batch_size: int, learning_rate: f
                 record["val_loss"] = float(
                     _negative_elbo(model, feats[val_idx], codes[val_idx], generator)
                 )
-            if record["val_loss"] < best - 1e-4 * abs(best if math.isfinite(best) else 1.0):
-                best, stale = record["val_loss"], 0
-                best_state = copy.deepcopy(model.state_dict())
-            else:
-                stale += 1
-        history.append(record)
-        if progress is not None:
-            progress.update(1)
-            progress.set_postfix({k: round(v, 4) for k, v in record.items() if k != "epoch"})
-        if n_val and stale >= patience:
+        if loop.end_epoch(record):
             break
-    if progress is not None:
-        progress.close()
-    if best_state is not None:
-        model.load_state_dict(best_state)
-    model.eval()
-    return history
+    return loop.finish()
