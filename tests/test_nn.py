@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 
-from debiasgen.nn.generate import class_intervals, sample_classes
+from debiasgen.nn.generate import (
+    class_intervals,
+    gumbel_max,
+    gumbel_posterior,
+    sample_classes,
+)
 
 
 def test_inverse_cdf_never_picks_a_padding_class():
@@ -27,3 +34,57 @@ def test_class_position_round_trip():
     lower, p = class_intervals(logits, codes)
     torch.testing.assert_close(lower + w * p, e)
     assert bool(((e >= lower) & (e <= lower + p)).all())
+
+
+def _logits(seed, shape=(3, 4000, 5)):
+    logits = 2.0 * torch.randn(*shape, generator=torch.Generator().manual_seed(seed))
+    logits[2, :, 3:] = -1e9  # a node with two padding classes
+    return logits
+
+
+def test_gumbel_posterior_reproduces_the_observed_class():
+    logits = _logits(0)
+    codes = sample_classes(logits, torch.rand(3, 4000, generator=torch.Generator()
+                                              .manual_seed(1), dtype=torch.float64),
+                           torch.tensor([5, 5, 3]))[0]
+    g = gumbel_posterior(logits, codes, torch.Generator().manual_seed(2))
+    assert torch.equal(gumbel_max(logits, g), codes)
+
+
+def test_gumbel_posterior_averaged_over_classes_is_standard_gumbel():
+    # drawing the class from p and the noise from its posterior must give back the
+    # prior: i.i.d. standard Gumbel noise on every real class
+    n = 20000
+    logits = _logits(3, (3, n, 5))[:, :1].expand(3, n, 5).contiguous()  # one p per node
+    e = torch.rand(3, n, generator=torch.Generator().manual_seed(4), dtype=torch.float64)
+    codes = sample_classes(logits, e, torch.tensor([5, 5, 3]))[0]
+    g = gumbel_posterior(logits, codes, torch.Generator().manual_seed(5))
+    var = math.pi**2 / 6
+    se_mean = math.sqrt(var / n)
+    se_var = var * math.sqrt((5.4 - 1.0) / n)  # Gumbel kurtosis 5.4
+    # per class: mean Euler's gamma, variance pi^2 / 6 (5 standard errors)
+    for node, k in [(0, 5), (1, 5), (2, 3)]:
+        for c in range(k):
+            x = g[node, :, c]
+            assert abs(float(x.mean()) - 0.5772156649) < 5 * se_mean, (node, c)
+            assert abs(float(x.var()) - var) < 5 * se_var, (node, c)
+
+
+def test_gumbel_max_counterfactuals_are_stable():
+    # a class whose log-probability rises most under the intervention is kept
+    # (counterfactual stability); one whose probability is unchanged relative to
+    # every other class is kept too
+    logits = _logits(6)
+    codes = sample_classes(logits, torch.rand(3, 4000, generator=torch.Generator()
+                                              .manual_seed(7), dtype=torch.float64),
+                           torch.tensor([5, 5, 3]))[0]
+    g = gumbel_posterior(logits, codes, torch.Generator().manual_seed(8))
+    shift = torch.randn(logits.shape, generator=torch.Generator().manual_seed(9))
+    observed_shift = shift.gather(2, codes[..., None])
+    favoured = shift.scatter(2, codes[..., None], shift.max(dim=2, keepdim=True).values + 0.5)
+    assert torch.equal(gumbel_max(logits + favoured, g), codes)
+    assert torch.equal(gumbel_max(logits + 3.0, g), codes)  # same probabilities
+    changed = gumbel_max(logits + shift, g)
+    # a class changes only to one the intervention made relatively more likely
+    new_shift = shift.gather(2, changed[..., None])
+    assert bool((new_shift >= observed_shift).all())

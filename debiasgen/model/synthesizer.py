@@ -619,12 +619,15 @@ class CCGMSynthesizer(BaseEstimator):
 
         A numeric node's counterfactual is a quantile (rank-preserving) transform:
         it keeps the row's conditional rank, which is exact for mechanisms with
-        additive noise.  A categorical node's noise is not identified by one
-        observation: its position inside the observed category's probability
-        interval is drawn at random (seeded by ``random_state``), so where the
-        intervention changes that category's probability the answer is a draw,
-        not a certainty; an unchanged category keeps its value whenever its
-        probability does not fall.
+        additive noise.  A categorical node (binary included) follows a Gumbel-max
+        mechanism (Oberst & Sontag, 2019): its Gumbel noise is drawn from the
+        posterior given the observed category (seeded by ``random_state``), so the
+        category changes only when the intervention makes another category
+        relatively more likely than the observed one (counterfactual stability),
+        and never depends on the order of the categories.  What stays a draw: where
+        the intervention does make other categories relatively more likely, which
+        one a row moves to (if any) is random under the posterior.  A node whose
+        inputs are unchanged keeps its observed value exactly.
 
         On a de-biased synthesizer (see :meth:`debias`) the children of removed
         edges and their descendants are regenerated too, reading the cut parents

@@ -32,6 +32,8 @@ from dataclasses import dataclass
 
 import torch
 
+from debiasgen.core.encoding import NUMERIC
+
 Hook = Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
 
 
@@ -64,19 +66,32 @@ class EdgeRemoval:
 
 @dataclass
 class Noise:
-    """Exogenous noise of a batch: latent ``u`` and a uniform ``e`` per node.
+    """Exogenous noise of a batch: latent ``u``, a uniform ``e`` per node and, for
+    abducted rows, Gumbel noise per class of the categorical nodes.
 
     ``e`` picks the class by inverse CDF; its relative position inside the chosen
     class's CDF interval then picks the training value inside a numeric bin, so a
     numeric node is one continuous quantile transform of ``e`` (rank-preserving,
     which is what makes counterfactuals of additive-noise mechanisms come out right).
+
+    A categorical node has no order for an inverse CDF to preserve, so where
+    ``gumbel`` is given (noise abducted from observed rows) its class is the
+    Gumbel-max ``argmax(log p + gumbel)`` instead: a counterfactually stable
+    mechanism (Oberst & Sontag, 2019), whose class changes only when the
+    intervention makes another class relatively more likely than the observed one.
     """
 
     u: torch.Tensor  # [n_nodes, batch, latent_dim]
     e: torch.Tensor  # [n_nodes, batch]
+    # [n_nodes, batch, classes]: the widest categorical node's classes; zero rows for
+    # numeric nodes
+    gumbel: torch.Tensor | None = None
 
     def blend(self, other: Noise, reuse: float) -> Noise:
-        """Noise correlated ``reuse`` with ``self`` (Gaussian copula), else ``other``."""
+        """Noise correlated ``reuse`` with ``self`` (Gaussian copula), else ``other``.
+
+        A partial blend keeps no Gumbel noise: its categorical nodes fall back to the
+        blended ``e``."""
         if reuse >= 1.0:
             return self
         if reuse <= 0.0:
@@ -149,6 +164,51 @@ def sample_classes(logits: torch.Tensor, e: torch.Tensor, n_classes: torch.Tenso
     return codes, ((e - lower) / p.clamp_min(1e-300)).clamp(0.0, 1.0 - 1e-12)
 
 
+def categorical_nodes(model) -> torch.Tensor:
+    """``[n_nodes]`` booleans: which nodes are categorical (unordered classes)."""
+    return torch.tensor([c.kind != NUMERIC for c in model.layout], device=model.device)
+
+
+def _categorical_width(model) -> int:
+    return max([c.n_classes for c in model.layout if c.kind != NUMERIC] + [1])
+
+
+def _log_probs(logits: torch.Tensor) -> torch.Tensor:
+    return torch.log_softmax(logits.double(), dim=2)
+
+
+def gumbel_max(logits: torch.Tensor, gumbel: torch.Tensor) -> torch.Tensor:
+    """The Gumbel-max class ``argmax(log p + gumbel)``: ``[k, batch]``, over the
+    first ``gumbel.shape[2]`` classes.  Padding classes (logit -1e9) cannot win:
+    their log-probability is about -1e9."""
+    return (_log_probs(logits)[..., :gumbel.shape[2]] + gumbel).argmax(dim=2)
+
+
+def gumbel_posterior(logits: torch.Tensor, codes: torch.Tensor,
+                     generator: torch.Generator) -> torch.Tensor:
+    """Gumbel noise drawn from its posterior given the observed class ``codes``.
+
+    Top-down sampling (Maddison et al., 2014; Oberst & Sontag, 2019): the maximum of
+    the perturbed log-probabilities is a standard Gumbel (their log-sum-exp is 0),
+    the observed class attains it, and every other class's perturbed value is a
+    Gumbel with its own location truncated below that maximum.  Returns the noise
+    (perturbed value minus log-probability), ``[k, batch, classes]``, so that
+    :func:`gumbel_max` of the same logits gives back ``codes``.
+    """
+    logp = _log_probs(logits)
+
+    def standard_gumbel(shape):
+        u = torch.rand(shape, generator=generator, dtype=torch.float64,
+                       device=generator.device).clamp(1e-300, 1.0 - 1e-16)
+        return -torch.log(-torch.log(u))
+
+    top = standard_gumbel(logp.shape[:2])[..., None]  # [k, batch, 1]
+    free = logp + standard_gumbel(logp.shape)
+    perturbed = -torch.logaddexp(-top, -free)  # a Gumbel truncated at ``top``
+    perturbed = perturbed.scatter(2, codes[..., None], top)
+    return perturbed - logp
+
+
 def _step(model, nodes, batch, noise, removal, shadow, keep=None):
     """Generate ``nodes`` (one level) into ``batch``.
 
@@ -168,9 +228,13 @@ def _step(model, nodes, batch, noise, removal, shadow, keep=None):
         ref = removal.reference_mask[idx]
         if ref.any():
             inputs = torch.where(ref, model.gather_inputs(removal.reference_features, idx), inputs)
-    codes, w = sample_classes(
-        model.logits(inputs, noise.u[idx], idx), noise.e[idx], model.n_classes[idx]
-    )
+    logits = model.logits(inputs, noise.u[idx], idx)
+    codes, w = sample_classes(logits, noise.e[idx], model.n_classes[idx])
+    if noise.gumbel is not None:
+        categorical = categorical_nodes(model)[idx]
+        if categorical.any():
+            gumbel_codes = gumbel_max(logits, noise.gumbel[idx])
+            codes = torch.where(categorical[:, None], gumbel_codes, codes)
     same = None
     if keep is not None:
         same = (inputs == model.gather_inputs(keep.feats, idx)).all(dim=2)  # [k, batch]
@@ -224,19 +288,31 @@ def abduct(model, observed: Batch, generator: torch.Generator) -> Noise:
     ``u`` is the noise encoder's posterior mean; ``e`` is placed inside the
     observed class's CDF interval under that ``u``: for a numeric node at the
     observed value's relative rank inside its bin (deterministic), for a
-    categorical node uniformly at random (the data do not say where).
+    categorical node uniformly at random (the data do not say where).  A
+    categorical node's Gumbel noise is drawn from its posterior given the observed
+    class (:func:`gumbel_posterior`).
     """
     nodes = torch.arange(model.n_nodes, device=observed.codes.device)
     inputs = model.gather_inputs(observed.feats, nodes)
     u, _ = model.encode_noise(inputs, observed.codes, nodes)
-    lower, p = class_intervals(model.logits(inputs, u, nodes), observed.codes.T)
+    logits = model.logits(inputs, u, nodes)
+    lower, p = class_intervals(logits, observed.codes.T)
     w = torch.rand(lower.shape, generator=generator, dtype=torch.float64,
                    device=generator.device).clamp(1e-9, 1 - 1e-9)
     for j in range(model.n_nodes):
         rank = model.within_bin_rank(j, observed.codes[:, j], observed.values[:, j])
         if rank is not None:
             w[j] = torch.where(torch.isnan(rank), w[j], rank)
-    return Noise(u, lower + w * p)
+    # Gumbel noise for the categorical nodes only, over their classes (numeric
+    # nodes may have many more bins, and keep their inverse CDF)
+    cat = categorical_nodes(model)
+    width = _categorical_width(model)
+    gumbel = torch.zeros(model.n_nodes, observed.codes.shape[0], width, dtype=torch.float64,
+                         device=observed.codes.device)
+    if cat.any():
+        gumbel[cat] = gumbel_posterior(logits[cat][..., :width], observed.codes.T[cat],
+                                       generator)
+    return Noise(u, lower + w * p, gumbel)
 
 
 @torch.no_grad()
