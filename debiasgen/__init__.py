@@ -20,12 +20,14 @@ from debiasgen.exceptions import (
     NotFittedError,
     UnknownColumnError,
 )
+from debiasgen.fairness.adapter import AdaptationReport, FairAdapter
 from debiasgen.fairness.report import FairnessReport, fairness_report
 from debiasgen.integrations.classifier import DebiasedClassifier
 from debiasgen.model.synthesizer import CCGMSynthesizer
 from debiasgen.structure.discovery import discover_graph
 
 __all__ = [
+    "AdaptationReport",
     "CCGMSynthesizer",
     "CausalGraph",
     "DebiasedClassifier",
@@ -34,6 +36,7 @@ __all__ = [
     "CycleError",
     "DataValidationError",
     "DebiasgenError",
+    "FairAdapter",
     "FairnessReport",
     "FidelityReport",
     "GraphError",

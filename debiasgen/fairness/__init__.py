@@ -1,1 +1,2 @@
-"""Fairness: the fairness report on real test rows (fairlearn metrics)."""
+"""Fairness: fair data adaptation of real rows, and the fairness report on real test
+rows (fairlearn metrics)."""

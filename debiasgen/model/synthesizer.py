@@ -28,6 +28,7 @@ from debiasgen.exceptions import (
     GraphError,
     InvalidParameterError,
     InvalidTypeError,
+    UnknownColumnError,
 )
 from debiasgen.structure.edge_learning import (
     candidate_edges,
@@ -607,7 +608,7 @@ class CCGMSynthesizer(BaseEstimator):
         return self._generate(n, random_state, hooks)
 
     def counterfactual(self, X: pd.DataFrame, interventions: Mapping[str, Any] | None = None,
-                       random_state=None) -> pd.DataFrame:
+                       random_state=None, *, keep: Iterable[str] = ()) -> pd.DataFrame:
         """The rows of ``X`` had ``interventions`` been applied to them.
 
         For each row, every node's exogenous noise is abducted from the row (the
@@ -645,7 +646,11 @@ class CCGMSynthesizer(BaseEstimator):
             omitted only on a de-biased synthesizer.
         random_state : int, numpy Generator, RandomState or None, default=None
             Seeds the draws that one observation does not identify (a
-            categorical node's position inside its category).
+            categorical node's Gumbel noise).
+        keep : iterable of str, default=()
+            Columns that keep their observed values even where they descend from
+            an intervened column (the resolving variables of fair data adaptation:
+            their own descendants are regenerated from the kept value).
 
         Returns
         -------
@@ -661,6 +666,8 @@ class CCGMSynthesizer(BaseEstimator):
         DataValidationError
             ``X`` lacks fitted columns or has others, holds values unseen in
             training, or an intervention is invalid (see :meth:`intervene`).
+        UnknownColumnError
+            ``keep`` names a column the model was not fitted on.
 
         Examples
         --------
@@ -680,12 +687,13 @@ class CCGMSynthesizer(BaseEstimator):
         (True, True)
         """
         check_is_fitted(self, "network_")
-        return self._counterfactual(X, interventions, seed_from(random_state))
+        return self._counterfactual(X, interventions, seed_from(random_state), keep=keep)
 
-    def _counterfactual(self, X, interventions, root: int, first_block: int = 0):
+    def _counterfactual(self, X, interventions, root: int, first_block: int = 0, keep=()):
         """:meth:`counterfactual` with rows block ``b`` answered from
         ``block_seed(root, first_block + b)`` (streaming passes one block at a time)."""
         check_is_fitted(self, "network_")
+        keep = self._check_keep(keep)
         X = validate_frame(X)
         extra = [c for c in X.columns if c not in self.graph_]
         if extra:
@@ -717,6 +725,7 @@ class CCGMSynthesizer(BaseEstimator):
             for _, child in self.removed_edges_:
                 regen |= {child, *self.graph_.descendants(child)}
             sensitive_regen = {d for r in self.decoupled_ for d in self.graph_.descendants(r)}
+        regen -= keep
         index = self.encoder_.index_
         from debiasgen.model.partition import BLOCK_ROWS, block_seed
 
@@ -733,6 +742,23 @@ class CCGMSynthesizer(BaseEstimator):
         out = self.encoder_.decode(out_codes, out_values)[list(X.columns)]
         out.index = X.index
         return astype_like(out, X.dtypes)
+
+    def _check_keep(self, keep) -> set[str]:
+        if isinstance(keep, str):
+            raise InvalidTypeError(
+                f"keep must be a list of column names, got the string {keep!r}; write "
+                f"keep=[{keep!r}] for one column.")
+        if not isinstance(keep, Iterable):
+            raise InvalidTypeError(
+                f"keep must be a list of column names, got {type(keep).__name__}.")
+        keep = list(keep)
+        unknown = [c for c in keep if not isinstance(c, str) or c not in self.graph_]
+        if unknown:
+            raise UnknownColumnError(
+                f"keep names {unknown!r}, not columns of the fitted model "
+                f"({list(self.graph_.nodes)!r})."
+            )
+        return set(keep)
 
     # -- streaming to Parquet -------------------------------------------------------
     def sample_to_parquet(self, path: str | Path, n: int, *,
