@@ -11,11 +11,11 @@ Which columns are adapted (see :func:`adaptation_graph`):
 
 * ``criterion="cf"``: the descendants of the sensitive attribute in the model's
   graph (counterfactual fairness under that graph);
-* ``criterion="dp"``: also every other column, whose association with the
-  sensitive attribute (the roots modelled jointly with it, the columns the graph
-  leaves associated) is treated as a bidirected edge, as fairadapt's confounding
-  matrix does: the adapter fits its own model on a graph where the sensitive
-  attribute is a parent of each of them.
+* ``criterion="dp"``: every column, whose association with the sensitive
+  attribute beyond the graph's paths (the roots modelled jointly with it, the
+  columns the graph leaves associated, effects it omits) is treated as a
+  bidirected edge, as fairadapt's confounding matrix does: the adapter fits its
+  own model on a graph where the sensitive attribute is a parent of each of them.
 
 ``resolving`` columns keep their observed values everywhere (the paths through
 them are deemed fair); their descendants are adapted from the kept value.
@@ -42,6 +42,7 @@ from debiasgen.exceptions import (
     InvalidTypeError,
     UnknownColumnError,
 )
+from debiasgen.model.interventions import make_hooks
 from debiasgen.model.synthesizer import CCGMSynthesizer
 
 __all__ = ["AdaptationReport", "FairAdapter", "adaptation_graph"]
@@ -51,16 +52,19 @@ ADAPTER_CRITERIA = ("cf", "dp")
 
 def adaptation_graph(graph: CausalGraph, sensitive: str, resolving: Iterable[str] = ()
                      ) -> CausalGraph:
-    """The graph a ``criterion="dp"`` adapter models: every column associated with
-    ``sensitive`` becomes its child.
+    """The graph a ``criterion="dp"`` adapter models: every column but the resolving
+    ones becomes a child of ``sensitive``.
 
     Starting from ``graph``: the edges into ``sensitive`` are dropped (an adapter
-    sets the sensitive attribute, so its own mechanism is never used), ``sensitive``
-    becomes a parent of every column that is neither its descendant nor resolving
-    (the association as an explicit edge, so the column's conditional distribution
-    given the sensitive attribute can be mapped from one group to the other), and
-    the other roots, which the model draws jointly, are chained in the graph's root
-    order so that their joint distribution stays modelled.  The result is acyclic:
+    sets the sensitive attribute, so its own mechanism is never used), and
+    ``sensitive`` becomes a parent of every column that is not resolving: of the
+    non-descendants, whose association with it the graph does not explain (the
+    roots it is modelled jointly with, columns it leaves unconnected), and of the
+    descendants too, so that an association the graph misses (a direct effect
+    it omits) is adapted as well; a column's conditional distribution given the
+    sensitive attribute can then be mapped from one group to the other.  The other
+    roots, which the model draws jointly, are chained in the graph's root order so
+    that their joint distribution stays modelled.  The result is acyclic:
     ``sensitive`` has no parents, and a chained root's parents are ``sensitive`` and
     earlier roots only.
 
@@ -84,12 +88,12 @@ def adaptation_graph(graph: CausalGraph, sensitive: str, resolving: Iterable[str
     ...                                                           "hours"])
     >>> sorted(adaptation_graph(g, "sex").edges)
     [('age', 'hours'), ('sex', 'age'), ('sex', 'hours'), ('sex', 'job')]
+    >>> sorted(adaptation_graph(g, "sex", resolving=["age"]).edges)
+    [('age', 'hours'), ('sex', 'hours'), ('sex', 'job')]
     """
     resolving = set(resolving)
-    descendants = set(graph.descendants(sensitive))
     edges = [e for e in graph.edges if e[1] != sensitive]
-    associated = [c for c in graph.nodes
-                  if c != sensitive and c not in descendants and c not in resolving]
+    associated = [c for c in graph.nodes if c != sensitive and c not in resolving]
     added = [(sensitive, c) for c in associated]
     roots = [r for r in graph.roots if r in associated]
     added += [(a, b) for k, b in enumerate(roots) for a in roots[:k]]
@@ -361,12 +365,17 @@ class FairAdapter(TransformerMixin, BaseEstimator):
                 f"{type(self).__name__}: {unknown!r} not columns of the data "
                 f"({list(data.columns)!r}).")
         observed = data[self.sensitive].dropna()
-        if self.reference is not None and not (observed == self.reference).any():
-            raise InvalidParameterError(
-                f"reference={self.reference!r} is not a value of {self.sensitive!r} "
-                f"(seen: {sorted(map(str, observed.unique()))[:10]!r}).")
+        if len(observed) == 0:
+            raise DataValidationError(
+                f"the sensitive column {self.sensitive!r} holds no values; adaptation "
+                "needs each row's observed sensitive value.")
         self.marginal_ = observed.value_counts(normalize=True, sort=False).sort_index()
+        fitted = self.synthesizer is not None and hasattr(self.synthesizer, "network_")
+        if self.reference is not None and not fitted:
+            self._check_reference(observed.unique())  # before a fit
         self.model_ = self._fit_model(data)
+        if self.reference is not None:
+            self._check_reference(None)
         self.graph_ = self.model_.graph_
         missing = [c for c in data.columns if c not in self.graph_]
         if missing:
@@ -377,6 +386,23 @@ class FairAdapter(TransformerMixin, BaseEstimator):
         self.adapted_ = tuple(c for c in self.graph_.nodes if c in adapted)
         self._filler = self.model_.sample(1, random_state=0)
         return self
+
+    def _check_reference(self, seen) -> None:
+        """``reference`` must be a value of the sensitive column: one of ``seen``, or
+        (``seen=None``) one the fitted model can set it to."""
+        if seen is not None:
+            ok = bool((pd.Series(seen, dtype=object) == self.reference).any())
+            detail = f"seen: {sorted(map(str, seen))[:10]!r}"
+        else:
+            try:
+                make_hooks(self.model_.encoder_, {self.sensitive: self.reference})
+                return
+            except DataValidationError as err:
+                ok, detail = False, str(err)
+        if not ok:
+            raise InvalidParameterError(
+                f"reference={self.reference!r} is not a value of {self.sensitive!r} "
+                f"({detail}).")
 
     def _fit_model(self, data: pd.DataFrame) -> CCGMSynthesizer:
         synth = CCGMSynthesizer() if self.synthesizer is None else self.synthesizer
@@ -412,11 +438,11 @@ class FairAdapter(TransformerMixin, BaseEstimator):
         extra = [c for c in X.columns if c not in self.graph_]
         if extra:
             raise UnknownColumnError(
-                f"X has columns {extra!r} the adapter was not fitted on; drop them.")
+                f"the rows have columns {extra!r} the adapter was not fitted on; drop them.")
         if self.sensitive not in X.columns:
             raise DataValidationError(
-                f"X lacks the sensitive column {self.sensitive!r}; adaptation needs each "
-                "row's observed sensitive value.")
+                f"the rows lack the sensitive column {self.sensitive!r}; adaptation needs "
+                "each row's observed sensitive value.")
         absent = [c for c in nodes if c not in X.columns]
         roots = list(self.graph_.roots)
         for c in absent:
@@ -427,7 +453,7 @@ class FairAdapter(TransformerMixin, BaseEstimator):
             needed = [p for p in X.columns if p in reached]
             if needed:
                 raise DataValidationError(
-                    f"X lacks column {c!r}, which the model uses to adapt {needed!r}; "
+                    f"the rows lack column {c!r}, which the model uses to adapt {needed!r}; "
                     f"pass whole rows (only columns that influence no other may be absent).")
         filler = self._filler.loc[self._filler.index.repeat(len(X)), absent]
         rows = pd.concat([X, filler.set_axis(X.index)], axis=1) if absent else X

@@ -246,25 +246,7 @@ def fit_debiased(owner, X: pd.DataFrame, y):
         name is a column of ``X``.
     """
     check_params(owner)
-    target = target_name(X, y)
-    y_arr = column_or_1d(y, warn=True)
-    if len(y_arr) != len(X):
-        raise DataValidationError(
-            f"X has {len(X)} rows but y has {len(y_arr)}; pass one label per row.")
-    missing = int(pd.isna(y_arr).sum())
-    if missing:
-        raise DataValidationError(
-            f"y has {missing} missing label{'s' if missing > 1 else ''} (of {len(y_arr)}); "
-            "drop those rows from X and y (keep = y.notna(); X, y = X[keep], y[keep]) or "
-            "impute the labels first."
-        )
-    check_classification_targets(y_arr)
-    classes = np.unique(y_arr)
-    if len(classes) < 2:
-        raise DataValidationError(
-            f"y holds one class only ({classes.tolist()[0]!r}); a classifier needs at least "
-            "2 classes."
-        )
+    target, y_arr, classes = check_labels(X, y)
     # The label as a categorical column: modelled with a softmax over the classes.
     data = X.assign(**{target: pd.Categorical(y_arr, categories=classes)})
     synth_seed, sample_seed, est_seed = seeds(owner.random_state, 3)
@@ -291,6 +273,87 @@ def fit_debiased(owner, X: pd.DataFrame, y):
         synth, debiased, target, classes)
     y_syn = np.asarray(sample[target].to_numpy(), dtype=classes.dtype)
     return sample.drop(columns=[target]), y_syn, est_seed
+
+
+def check_labels(X: pd.DataFrame, y):
+    """The label's column name, its values and its classes, validated.
+
+    Parameters
+    ----------
+    X : DataFrame
+    y : Series or array-like of shape (n_samples,)
+
+    Returns
+    -------
+    target : str
+    y : ndarray
+    classes : ndarray
+
+    Raises
+    ------
+    DataValidationError
+        ``y`` has missing labels, a length other than ``X``'s, or one class only; its
+        name is a column of ``X``.
+    """
+    target = target_name(X, y)
+    y_arr = column_or_1d(y, warn=True)
+    if len(y_arr) != len(X):
+        raise DataValidationError(
+            f"X has {len(X)} rows but y has {len(y_arr)}; pass one label per row.")
+    missing = int(pd.isna(y_arr).sum())
+    if missing:
+        raise DataValidationError(
+            f"y has {missing} missing label{'s' if missing > 1 else ''} (of {len(y_arr)}); "
+            "drop those rows from X and y (keep = y.notna(); X, y = X[keep], y[keep]) or "
+            "impute the labels first."
+        )
+    check_classification_targets(y_arr)
+    classes = np.unique(y_arr)
+    if len(classes) < 2:
+        raise DataValidationError(
+            f"y holds one class only ({classes.tolist()[0]!r}); a classifier needs at least "
+            "2 classes."
+        )
+    return target, y_arr, classes
+
+
+def fit_adapted(owner, X: pd.DataFrame, y):
+    """Fit a :class:`~debiasgen.FairAdapter` on X and y and adapt the training rows.
+
+    Sets ``adapter_``, ``synthesizer_``, ``target_`` and ``classes_`` on ``owner``
+    (a DebiasedClassifier with ``mode="adapt"``).
+
+    Parameters
+    ----------
+    owner : DebiasedClassifier
+    X : DataFrame
+    y : Series or array-like of shape (n_samples,)
+
+    Returns
+    -------
+    X_adapted : DataFrame
+    y_train : ndarray
+        The adapted labels (``owner.adapt_target``), or ``y``.
+    seed : int or None
+        A seed for the estimator.
+    """
+    from debiasgen.fairness.adapter import FairAdapter
+
+    check_params(owner)
+    target, y_arr, classes = check_labels(X, y)
+    label = pd.Series(pd.Categorical(y_arr, categories=classes), name=target, index=X.index)
+    synth_seed, adapt_seed, est_seed = seeds(owner.random_state, 3)
+    base = CCGMSynthesizer() if owner.synthesizer is None else owner.synthesizer
+    adapter = FairAdapter(seeded_clone(base, synth_seed), sensitive=owner.sensitive,
+                          reference=owner.reference, resolving=owner.resolving,
+                          criterion=owner.criterion, graph=owner.graph,
+                          random_state=adapt_seed).fit(X, label)
+    adapted = adapter.transform(X.assign(**{target: label}))
+    y_train = (np.asarray(adapted[target].to_numpy(), dtype=classes.dtype)
+               if owner.adapt_target else y_arr)
+    owner.adapter_, owner.synthesizer_, owner.target_, owner.classes_ = (
+        adapter, adapter.model_, target, classes)
+    return adapted.drop(columns=[target]), y_train, est_seed
 
 
 def categories_of(X: pd.DataFrame) -> dict[str, list]:

@@ -19,9 +19,11 @@ from sklearn.utils.validation import check_is_fitted
 from debiasgen.exceptions import InvalidParameterError
 from debiasgen.integrations._shared import (
     as_frame,
+    bad_param,
     categories_of,
     check_nested,
     estimator_has,
+    fit_adapted,
     fit_debiased,
     seeded_clone,
     with_categories,
@@ -33,16 +35,25 @@ __all__ = ["DebiasedClassifier"]
 
 # -- the meta-estimator ---------------------------------------------------------------
 class DebiasedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
-    """A classifier trained on de-biased synthetic data drawn from a causal model.
+    """A classifier trained with the help of a causal model: on de-biased synthetic
+    rows (``mode="synthetic"``) or on adapted real rows (``mode="adapt"``).
 
-    ``fit(X, y)`` fits a clone of ``synthesizer`` on ``X`` joined with the label
-    ``y`` under the causal ``graph``, removes causal edges with
-    :meth:`CCGMSynthesizer.debias` (``remove_edges``, or the ``criterion`` preset
-    for ``sensitive`` and the label), draws ``n_synthetic`` rows from the modified
-    model and fits a clone of ``estimator`` on them.  ``predict`` and
+    ``mode="synthetic"``: ``fit(X, y)`` fits a clone of ``synthesizer`` on ``X``
+    joined with the label ``y`` under the causal ``graph``, removes causal edges
+    with :meth:`CCGMSynthesizer.debias` (``remove_edges``, or the ``criterion``
+    preset for ``sensitive`` and the label), draws ``n_synthetic`` rows from the
+    modified model and fits a clone of ``estimator`` on them.  ``predict`` and
     ``predict_proba`` apply that estimator to real rows.  With neither
     ``remove_edges`` nor ``criterion`` nothing is removed: the estimator is trained
     on plain synthetic data from the fitted model.
+
+    ``mode="adapt"`` (fair data adaptation, :class:`~debiasgen.FairAdapter`):
+    ``fit`` maps the training rows (and, with ``adapt_target``, their labels) into
+    the world where ``sensitive`` takes the ``reference`` value, trains the
+    estimator on them, and ``predict`` maps each prediction row the same way
+    before the estimator sees it, so the estimator is fair on real rows in the
+    sense of ``criterion`` (``"cf"`` or ``"dp"``).  The label must cause no other
+    column (prediction rows do not carry it).
 
     Parameters
     ----------
@@ -75,15 +86,29 @@ class DebiasedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     n_synthetic : int, default=None
         Number of synthetic training rows; default: as many as ``X`` has.
     random_state : int, numpy Generator, RandomState or None, default=None
-        Seeds the synthetic draw, and the clones of ``synthesizer`` and
-        ``estimator`` whose own ``random_state`` is None.
+        Seeds the synthetic draw (or the adaptation), and the clones of
+        ``synthesizer`` and ``estimator`` whose own ``random_state`` is None.
+    mode : {"synthetic", "adapt"}, default="synthetic"
+        Train on de-biased synthetic rows, or on adapted real rows (then
+        ``criterion`` is ``"cf"`` or ``"dp"`` and ``remove_edges``, ``noise_reuse``
+        and ``n_synthetic`` are not used).
+    reference : scalar, default=None
+        ``mode="adapt"``: the sensitive value of the adapted world; ``None`` draws one
+        per row from its marginal (see :class:`~debiasgen.FairAdapter`).
+    resolving : sequence of str, default=()
+        ``mode="adapt"``: columns kept as observed (paths through them deemed fair).
+    adapt_target : bool, default=True
+        ``mode="adapt"``: train on the adapted labels (True) or the observed ones.
 
     Attributes
     ----------
     synthesizer_ : CCGMSynthesizer
-        Fitted on the training rows and labels.
+        Fitted on the training rows and labels (``mode="adapt"``: the adapter's model).
     debiased_ : CCGMSynthesizer
-        ``synthesizer_`` with the edges removed (``synthesizer_`` itself when none are).
+        ``mode="synthetic"``: ``synthesizer_`` with the edges removed
+        (``synthesizer_`` itself when none are).
+    adapter_ : FairAdapter
+        ``mode="adapt"``: fitted on the training rows and labels.
     estimator_ : classifier
         Fitted on the synthetic rows.
     classes_ : ndarray
@@ -115,7 +140,8 @@ class DebiasedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     def __init__(self, estimator=None, synthesizer=None, *, graph=None, remove_edges=None,
                  sensitive: str | None = None, criterion: str | None = None,
                  noise_reuse: float | None = None, n_synthetic: int | None = None,
-                 random_state=None):
+                 random_state=None, mode: str = "synthetic", reference=None,
+                 resolving=(), adapt_target: bool = True):
         self.estimator = estimator
         self.synthesizer = synthesizer
         self.graph = graph
@@ -125,6 +151,10 @@ class DebiasedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         self.noise_reuse = noise_reuse
         self.n_synthetic = n_synthetic
         self.random_state = random_state
+        self.mode = mode
+        self.reference = reference
+        self.resolving = resolving
+        self.adapt_target = adapt_target
 
     def set_params(self, **params) -> DebiasedClassifier:
         """Set parameters, nested ones as ``synthesizer__epochs``.
@@ -174,12 +204,18 @@ class DebiasedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             The graph does not fit the columns (a ValueError).
         """
         X = as_frame(self, X, reset=True)
-        X_syn, y_syn, seed = fit_debiased(self, X, y)
+        self._check_mode()
+        if self.mode == "adapt":
+            X_syn, y_syn, seed = fit_adapted(self, X, y)
+        else:
+            X_syn, y_syn, seed = fit_debiased(self, X, y)
         present = np.unique(y_syn)
         if len(present) < 2:
+            what = "adapted" if self.mode == "adapt" else "synthetic"
             raise InvalidParameterError(
-                f"the {len(y_syn)} synthetic rows hold the single class {present[0]!r}; "
-                "raise n_synthetic or the synthesizer's epochs."
+                f"the {len(y_syn)} {what} rows hold the single class {present[0]!r}; "
+                + ("raise n_synthetic or the synthesizer's epochs." if what == "synthetic"
+                   else "set adapt_target=False or raise the synthesizer's epochs.")
             )
         if self.estimator is None:
             from sklearn.ensemble import HistGradientBoostingClassifier
@@ -192,9 +228,33 @@ class DebiasedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         self.estimator_.fit(with_categories(X_syn, self._categories), y_syn)
         return self
 
+    def _check_mode(self) -> None:
+        if self.mode not in ("synthetic", "adapt"):
+            raise bad_param(self, "mode", "'synthetic' or 'adapt'", self.mode)
+        if self.mode == "synthetic":
+            for name, unset in (("reference", None), ("resolving", ())):
+                if getattr(self, name) not in (unset, [], None):
+                    raise InvalidParameterError(
+                        f"{name}={getattr(self, name)!r} applies to mode='adapt' only; "
+                        "set mode='adapt' or leave it unset.")
+            return
+        if self.sensitive is None or self.criterion not in ("cf", "dp"):
+            raise InvalidParameterError(
+                "mode='adapt' needs sensitive=<column> and criterion='cf' or 'dp', got "
+                f"sensitive={self.sensitive!r}, criterion={self.criterion!r}.")
+        for name in ("remove_edges", "noise_reuse", "n_synthetic"):
+            if getattr(self, name) is not None:
+                raise InvalidParameterError(
+                    f"{name} applies to mode='synthetic' only; mode='adapt' trains on "
+                    "the adapted real rows. Leave it None.")
+        if not isinstance(self.adapt_target, (bool, np.bool_)):
+            raise bad_param(self, "adapt_target", "True or False", self.adapt_target)
+
     def _prepare(self, X) -> pd.DataFrame:
         check_is_fitted(self, "estimator_")
         X = as_frame(self, X, reset=False)
+        if self.mode == "adapt":
+            X = self.adapter_.transform(X)
         return with_categories(X, self._categories)
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:

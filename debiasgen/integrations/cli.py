@@ -1,4 +1,4 @@
-"""The ``debiasgen`` command line: fit, sample, intervene, de-bias, report.
+"""The ``debiasgen`` command line: fit, sample, intervene, de-bias, adapt, report.
 
 Tables are read and written as CSV or Parquet, chosen by the file extension
 (``.csv``, ``.parquet`` / ``.pq``; Parquet needs pyarrow).  Errors in the input end
@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from debiasgen.core.presets import CRITERIA, PRESETS
-from debiasgen.exceptions import DebiasgenError, InvalidParameterError
+from debiasgen.exceptions import DataValidationError, DebiasgenError, InvalidParameterError
 
 __all__ = ["main"]
 
@@ -34,6 +34,7 @@ Causal de-biasing of tabular data.
   debiasgen intervene model.dbg --do sex=Female -o do.csv  draw rows under do(sex = Female)
   debiasgen debias model.dbg --remove sex:income -o fair.csv
   debiasgen debias model.dbg --sensitive sex --target income --criterion dp -o fair.csv
+  debiasgen adapt model.dbg rows.csv --sensitive sex --reference Male -o adapted.csv
   debiasgen report real.csv synthetic.csv fair.csv --target income --sensitive sex
 
 Run "debiasgen COMMAND --help" for the options of each command.  Tables are CSV or
@@ -460,6 +461,109 @@ def _cmd_debias(args) -> None:
         _say(args, f"wrote the de-biased model to {args.save}")
 
 
+def _check_adapt_columns(synth, args) -> None:
+    """``--sensitive`` and ``--resolving`` name columns of the model, and differ."""
+    columns = list(synth.graph_.nodes)
+    if args.sensitive not in columns:
+        raise CommandError(
+            f"--sensitive {args.sensitive!r} is not a column of the model; its columns "
+            f"are {columns!r}."
+        )
+    for name in args.resolving or ():
+        if name not in columns:
+            raise CommandError(
+                f"--resolving {name!r} is not a column of the model; its columns are "
+                f"{columns!r}."
+            )
+        if name == args.sensitive:
+            raise CommandError(
+                f"--resolving {name!r} is the sensitive column; a resolving column is one "
+                "kept at its observed value, the sensitive one is the column adapted from."
+            )
+
+
+def _check_adapt_rows(rows: pd.DataFrame, synth, args, what: str) -> None:
+    """The rows hold the sensitive column and only the model's columns."""
+    extra = [c for c in rows.columns if c not in synth.graph_]
+    if extra:
+        raise CommandError(
+            f"{str(what)!r} has columns {extra!r} the model was not fitted on; drop them "
+            f"(the model's columns are {list(synth.graph_.nodes)!r})."
+        )
+    if args.sensitive not in rows.columns:
+        raise CommandError(
+            f"{str(what)!r} lacks the sensitive column {args.sensitive!r} (--sensitive); "
+            "adaptation needs each row's observed value."
+        )
+
+
+def _cmd_adapt(args) -> None:
+    from debiasgen.fairness.adapter import FairAdapter
+
+    _table_format(_check_output(args.output, "adapted.csv"))
+    _table_format(Path(args.rows))
+    if args.criterion == "dp" and not args.data:
+        raise CommandError(
+            "--criterion dp fits a new model on the adaptation graph and needs the "
+            "training rows: add --data TRAIN.csv (cf uses the saved model as it is)."
+        )
+    if args.data:
+        _table_format(Path(args.data))
+    synth = _load_model(args.model)
+    _check_adapt_columns(synth, args)
+    reference = None
+    if args.reference is not None:
+        try:
+            reference = parse_value(synth, args.sensitive, args.reference)
+        except CommandError as err:
+            raise CommandError(f"--reference: {err}") from None
+    rows = read_table(args.rows)
+    _check_adapt_rows(rows, synth, args, args.rows)
+    if args.data:
+        train = read_table(args.data)
+        _check_adapt_rows(train, synth, args, args.data)
+        absent = [c for c in synth.graph_.nodes if c not in train.columns]
+        if args.criterion == "dp" and absent:
+            raise CommandError(
+                f"{str(args.data)!r} lacks the model's columns {absent!r}; --criterion dp "
+                "refits on every column of the model, so the training rows need them all."
+            )
+    else:  # marginal mode draws from these rows' distribution of the sensitive column
+        train = rows
+    if args.criterion == "dp":
+        synth.set_params(verbose=0 if args.quiet else 1)
+        _say(args, f"fitting the dp adaptation model on {len(train):,} rows x "
+                   f"{train.shape[1]} columns ...")
+    adapter = FairAdapter(synth, sensitive=args.sensitive, reference=reference,
+                          resolving=list(args.resolving or ()), criterion=args.criterion,
+                          random_state=args.random_state)
+    adapter.fit(train)
+    try:
+        if args.twins:
+            out = adapter.fair_twins(rows)
+            out.columns = [f"{column}:{twin}" for column, twin in out.columns]
+        else:
+            out = adapter.transform(rows)
+        report = None
+        if args.report:  # before writing: a report that cannot be made leaves no output
+            report = adapter.adaptation_report(rows, random_state=args.random_state)
+    except DataValidationError as err:
+        message = str(err)
+        for plural, singular in (("the rows lack ", "lacks "), ("the rows have ", "has ")):
+            if message.startswith(plural):  # name the file
+                raise CommandError(
+                    f"{str(args.rows)!r} {singular}{message[len(plural):]}") from None
+        raise
+    write_table(out, args.output)
+    if report is not None:
+        print(report.to_markdown())
+    target = ("a draw from the sensitive marginal" if reference is None
+              else f"{args.sensitive} = {reference!r}")
+    adapted = ", ".join(adapter.adapted_) or "none"
+    _say(args, f"adapted {len(rows):,} rows to {target} ({args.criterion}; adapted "
+               f"columns: {adapted}); wrote {args.output}")
+
+
 def _cmd_report(args) -> None:
     from sklearn.model_selection import train_test_split
 
@@ -617,6 +721,48 @@ def build_parser() -> argparse.ArgumentParser:
                         help="rows held in memory and written at a time (a Parquet row "
                              "group); the output does not depend on it (default: 1000000)")
     debias.set_defaults(run=_cmd_debias)
+
+    adapt = sub.add_parser(
+        "adapt", parents=[common], help="map real rows into the world without unfair paths",
+        description="Fair data adaptation: map each row of a table to its counterfactual "
+                    "twin had the sensitive attribute taken the reference value (or, "
+                    "without --reference, a value drawn per row from its marginal), "
+                    "through a fitted model. Rows already in the reference group come "
+                    "back unchanged. 'cf' (default) adapts the descendants of the "
+                    "sensitive column in the model's graph, using the saved model as it "
+                    "is; 'dp' also adapts every other column associated with it, fitting "
+                    "a new model on the adaptation graph from the training rows (--data). "
+                    "Resolving columns keep their observed values (the paths through "
+                    "them deemed fair). The rows may lack a column that influences no "
+                    "other (a label at prediction time). Without --data the sensitive "
+                    "marginal is that of the rows adapted.",
+    )
+    adapt.add_argument("model", help="a model written by 'debiasgen fit'")
+    adapt.add_argument("rows", help="the rows to adapt (.csv, .parquet)")
+    adapt.add_argument("--sensitive", required=True, metavar="COLUMN",
+                       help="the sensitive column")
+    adapt.add_argument("--reference", metavar="VALUE",
+                       help="the sensitive value of the adapted world (a value seen in "
+                            "training); omit it to draw one per row from the marginal")
+    adapt.add_argument("--resolving", action="append", metavar="COLUMN",
+                       help="a column kept at its observed value; repeat for several")
+    adapt.add_argument("--criterion", choices=["cf", "dp"], default="cf",
+                       help="cf: adapt the graph's descendants of the sensitive column "
+                            "(default); dp: adapt every associated column (needs --data)")
+    adapt.add_argument("--data", metavar="TRAIN",
+                       help="the training rows: needed for dp; with cf, the sensitive "
+                            "marginal of marginal mode is taken from them")
+    adapt.add_argument("--seed", dest="random_state", type=int, metavar="SEED",
+                       default=argparse.SUPPRESS, help="same as --random-state")
+    adapt.add_argument("--twins", action="store_true",
+                       help="write each row beside its adapted twin: columns COLUMN:observed, "
+                            "COLUMN:adapted, COLUMN:changed")
+    adapt.add_argument("--report", action="store_true",
+                       help="print the adaptation report (group distances per column "
+                            "before and after, sensitive AUROC) as Markdown on stdout")
+    adapt.add_argument("-o", "--output", required=True, metavar="OUT",
+                       help="output table (.csv, .parquet)")
+    adapt.set_defaults(run=_cmd_adapt)
 
     report = sub.add_parser(
         "report", parents=[common], help="compare datasets with a fairness report",

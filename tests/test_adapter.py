@@ -1,0 +1,286 @@
+"""FairAdapter: fair data adaptation of real rows, against known truth and as a
+scikit-learn transformer; DebiasedClassifier(mode="adapt")."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+
+from debiasgen import (
+    CausalGraph,
+    CCGMSynthesizer,
+    DataValidationError,
+    DebiasedClassifier,
+    FairAdapter,
+    InvalidParameterError,
+    InvalidTypeError,
+    UnknownColumnError,
+)
+from debiasgen.datasets import make_scm
+from debiasgen.fairness.adapter import adaptation_graph, group_distance
+
+GRAPH = [("sex", "job"), ("age", "hours"), ("job", "hours"), ("job", "y"), ("hours", "y")]
+
+
+def _table(n: int, seed: int = 0) -> pd.DataFrame:
+    """sex -> job -> hours, age -> hours; age and hours also carry sex outside the
+    graph (the graph's roots are associated, and hours has a direct sex term)."""
+    rng = np.random.default_rng(seed)
+    sex = rng.choice(["F", "M"], n, p=[0.4, 0.6])
+    age = (rng.normal(40, 10, n) + 4 * (sex == "M")).round().astype(np.int64)
+    job = np.where(rng.random(n) < 0.25 + 0.45 * (sex == "M"), "a", "b")
+    hours = 30 + 0.1 * age + 6 * (job == "a") + 3 * (sex == "M") + rng.normal(0, 3, n)
+    y = (rng.random(n) < 0.15 + 0.3 * (job == "a") + 0.02 * (hours - 38)).astype(np.int64)
+    frame = pd.DataFrame({"age": age, "sex": sex, "job": job, "hours": hours, "y": y})
+    return frame.set_index(pd.RangeIndex(100, 100 + n))
+
+
+@pytest.fixture(scope="module")
+def table():
+    return _table(3000)
+
+
+@pytest.fixture(scope="module")
+def fitted(table):
+    synth = CCGMSynthesizer(epochs=40, hidden_size=32, random_state=0)
+    return synth.fit(table, graph=GRAPH)
+
+
+# -- the adaptation graph ------------------------------------------------------------
+def test_adaptation_graph_makes_every_associated_column_a_child_of_sensitive():
+    g = CausalGraph([("race", "sex"), ("age", "hours"), ("sex", "job"), ("edu", "job")],
+                    nodes=["age", "race", "sex", "edu", "job", "hours"])
+    out = adaptation_graph(g, "sex", resolving=["edu"])
+    assert out.parents("sex") == ()  # its own mechanism is never used
+    for c in ("age", "race", "hours", "job"):
+        assert out.has_edge("sex", c)
+    assert not out.has_edge("sex", "edu")  # resolving: no new edge
+    assert out.parents("edu") == ()
+    assert out.has_edge("age", "race")  # the former roots stay jointly modelled
+    assert set(g.edges) - {("race", "sex")} <= set(out.edges)
+    assert out.origin("sex", "age") == "rule"
+    assert out.nodes == g.nodes
+
+
+# -- transform: what must hold exactly -------------------------------------------
+@pytest.mark.parametrize("criterion", ["cf", "dp"])
+def test_reference_rows_come_back_unchanged_and_frames_keep_their_shape(table, fitted,
+                                                                        criterion):
+    X = table.drop(columns="y")[["hours", "sex", "job", "age"]]  # another column order
+    adapter = FairAdapter(fitted if criterion == "cf" else CCGMSynthesizer(epochs=10),
+                          sensitive="sex", reference="M", criterion=criterion,
+                          graph=GRAPH, random_state=0).fit(X, table["y"])
+    out = adapter.transform(X)
+    assert list(out.columns) == list(X.columns) and out.index.equals(X.index)
+    assert out.dtypes.equals(X.dtypes)
+    assert (out["sex"] == "M").all()
+    men = X["sex"] == "M"
+    pd.testing.assert_frame_equal(out[men], X[men])  # exact by construction
+    women = ~men
+    assert (out.loc[women, "job"] != X.loc[women, "job"]).any()
+    if criterion == "cf":  # non-descendants of sex keep their values
+        assert out["age"].equals(X["age"])
+        assert adapter.adapted_ == ("job", "hours", "y")  # the model's columns
+    else:
+        assert (out.loc[women, "age"] != X.loc[women, "age"]).any()
+        assert set(adapter.adapted_) == {"age", "job", "hours", "y"}
+
+
+def test_resolving_columns_keep_their_values_and_their_descendants_follow(table, fitted):
+    X = table.drop(columns="y")
+    adapter = FairAdapter(fitted, sensitive="sex", reference="M", resolving=["job"],
+                          random_state=0).fit(X)
+    out = adapter.transform(X)
+    assert out["job"].equals(X["job"])
+    # hours' inputs (job, age) are unchanged, so nothing moves at all under cf
+    assert out["hours"].equals(X["hours"])
+    assert adapter.adapted_ == ("hours", "y")
+
+
+def test_transform_is_reproducible_with_an_int_seed(table, fitted):
+    X = table.drop(columns="y").head(500)
+    a = FairAdapter(fitted, sensitive="sex", reference=None, random_state=3).fit(X)
+    pd.testing.assert_frame_equal(a.transform(X), a.transform(X))
+    other = clone(a).set_params(random_state=4).fit(X).transform(X)
+    assert not other["sex"].equals(a.transform(X)["sex"])
+
+
+def test_marginal_mode_draws_the_sensitive_value_from_its_marginal(table, fitted):
+    X = table.drop(columns="y")
+    out = FairAdapter(fitted, sensitive="sex", random_state=0).fit(X).transform(X)
+    share, n = (X["sex"] == "M").mean(), len(X)
+    drawn = out["sex"] == "M"
+    assert abs(drawn.mean() - share) < 4 * np.sqrt(share * (1 - share) / n)
+    # independent of the observed value
+    assert abs(drawn[X["sex"] == "F"].mean() - drawn[X["sex"] == "M"].mean()) < 0.06
+    kept = (X["sex"] == out["sex"])
+    pd.testing.assert_frame_equal(out[kept], X[kept])
+
+
+def test_rows_without_the_label_are_adapted_when_it_causes_nothing(table, fitted):
+    adapter = FairAdapter(fitted, sensitive="sex", reference="M", random_state=0)
+    adapter.fit(table)
+    with_label = adapter.transform(table)
+    without = adapter.transform(table.drop(columns="y"))
+    assert list(without.columns) == ["age", "sex", "job", "hours"]
+    # the label's placeholder value reaches no other column
+    pd.testing.assert_frame_equal(without, with_label.drop(columns="y"))
+
+
+def test_a_column_that_influences_others_must_be_present(table, fitted):
+    adapter = FairAdapter(fitted, sensitive="sex", reference="M").fit(table)
+    with pytest.raises(DataValidationError, match="'job'.*'hours'"):
+        adapter.transform(table.drop(columns=["job"]))
+    with pytest.raises(DataValidationError, match="sensitive column 'sex'"):
+        adapter.transform(table.drop(columns=["sex"]))
+    with pytest.raises(UnknownColumnError, match="'zip'"):
+        adapter.transform(table.assign(zip=1))
+
+
+# -- known truth -----------------------------------------------------------------------
+def test_adapted_numeric_columns_match_the_true_counterfactuals():
+    scm = make_scm("fairness", random_state=0)
+    data, noise = scm.sample(6000, random_state=1, return_noise=True)
+    train, rows, row_noise = data.iloc[:5000], data.iloc[5000:], noise.iloc[5000:]
+    synth = CCGMSynthesizer(random_state=0).fit(train, graph=scm.graph)
+    reference = train["s"].cat.categories[0]
+    out = FairAdapter(synth, sensitive="s", reference=reference,
+                      random_state=0).fit(train).transform(rows)
+    truth = scm.counterfactual(row_noise, {"s": reference})
+    for column in ("m0", "m1"):
+        rmse = np.sqrt(np.mean((out[column] - truth[column]) ** 2)) / train[column].std()
+        assert rmse < 0.15, (column, rmse)
+    assert out["a0"].equals(rows["a0"])  # not a descendant: exact
+
+
+def test_dp_adaptation_removes_the_association_of_the_roots(table):
+    X = table.drop(columns="y")
+    adapter = FairAdapter(CCGMSynthesizer(epochs=40, hidden_size=32), sensitive="sex",
+                          reference="M", criterion="dp", graph=GRAPH, random_state=0)
+    out = adapter.fit(X, table["y"]).transform(X)
+    for column in ("age", "hours"):
+        before = group_distance(X[column], X["sex"])
+        after = group_distance(out[column], X["sex"])
+        assert before > 0.15 and after < 0.08, (column, before, after)
+    report = adapter.adaptation_report(X, random_state=0)
+    assert set(report.columns.index) == {"age", "job", "hours"}
+    assert report.columns["adapted"].all()
+    assert (report.columns["after"] < report.columns["before"]).all()
+    assert report.sensitive_auroc["observed"] > 0.7
+    assert report.sensitive_auroc["adapted"] < 0.6
+    assert "sensitive AUROC" in report.to_markdown()
+
+
+def test_group_distance_of_identical_groups_is_zero_and_of_disjoint_ones_one():
+    groups = pd.Series(["a", "b"] * 50)
+    assert group_distance(pd.Series(np.arange(100.0)).where(groups == "a", 5.0), groups) > 0.9
+    same = pd.Series(np.repeat(np.arange(50.0), 2))
+    assert group_distance(same, groups) == 0.0
+    cats = pd.Series(["x", "y"] * 50, dtype="category")
+    assert group_distance(cats, groups) == 1.0
+
+
+# -- fair twins -------------------------------------------------------------------
+def test_fair_twins_show_each_row_beside_its_twin(table, fitted):
+    X = table.drop(columns="y").head(200)
+    adapter = FairAdapter(fitted, sensitive="sex", reference="M", random_state=0).fit(X)
+    twins = adapter.fair_twins(X)
+    assert twins.columns.names == ["column", "twin"]
+    assert twins["age"]["observed"].equals(X["age"])
+    out = adapter.transform(X)
+    for c in X.columns:
+        assert twins[c]["adapted"].equals(out[c])
+        assert twins[c]["changed"].equals(X[c] != out[c])
+
+
+# -- scikit-learn ----------------------------------------------------------------------
+def test_adapter_is_a_scikit_learn_transformer(table, fitted):
+    X = table.drop(columns="y")
+    adapter = FairAdapter(fitted, sensitive="sex", reference="M", random_state=0)
+    assert clone(adapter).get_params()["sensitive"] == "sex"
+    adapter.fit(X)
+    assert list(adapter.get_feature_names_out()) == list(X.columns)
+    adapter.set_output(transform="pandas")
+    assert isinstance(adapter.transform(X.head(5)), pd.DataFrame)
+    pipe = make_pipeline(
+        clone(adapter), HistGradientBoostingClassifier(categorical_features="from_dtype"))
+    X_cat = X.assign(sex=X["sex"].astype("category"), job=X["job"].astype("category"))
+    pipe.fit(X_cat, table["y"])
+    assert pipe.predict(X_cat.head(10)).shape == (10,)
+
+
+@pytest.mark.parametrize("params, error, match", [
+    ({}, InvalidParameterError, "sensitive"),
+    ({"sensitive": "sex", "criterion": "ftu"}, InvalidParameterError, "criterion"),
+    ({"sensitive": "sex", "resolving": "job"}, InvalidTypeError, r"resolving=\['job'\]"),
+    ({"sensitive": "sex", "resolving": ["sex"]}, InvalidParameterError, "cannot be resolving"),
+    ({"sensitive": "race"}, UnknownColumnError, "race"),
+    ({"sensitive": "sex", "resolving": ["zip"]}, UnknownColumnError, "zip"),
+    ({"sensitive": "sex", "reference": "X"}, InvalidParameterError, "reference='X'"),
+    ({"sensitive": "sex", "reference": ["M"]}, InvalidParameterError, "reference"),
+    ({"sensitive": "sex", "random_state": "0"}, InvalidParameterError, "random_state"),
+])
+def test_bad_parameters_are_named(table, fitted, params, error, match):
+    with pytest.raises(error, match=match):
+        FairAdapter(fitted, **params).fit(table.drop(columns="y"))
+
+
+def test_bad_input_is_named(table, fitted):
+    with pytest.raises(InvalidTypeError, match="DataFrame"):
+        FairAdapter(fitted, sensitive="sex").fit(table.to_numpy())
+    with pytest.raises(DataValidationError, match="also a column"):
+        FairAdapter(fitted, sensitive="sex").fit(table, table["y"])
+
+
+# -- DebiasedClassifier(mode="adapt") -----------------------------------------------
+def _dp(pred, groups):
+    rates = pd.Series(pred).groupby(groups.to_numpy()).mean()
+    return float(rates.max() - rates.min())
+
+
+def test_debiased_classifier_adapt_mode_is_fair_on_real_rows():
+    data = _table(4000, seed=1)
+    train, test = data.iloc[:3000], data.iloc[3000:]
+    X, y = train.drop(columns="y"), train["y"].rename("y")
+    plain = HistGradientBoostingClassifier(categorical_features="from_dtype", random_state=0)
+    cat = {"sex": "category", "job": "category"}
+    unfair = _dp(plain.fit(X.astype(cat), y).predict(test.drop(columns="y").astype(cat)),
+                 test["sex"])
+    clf = DebiasedClassifier(
+        synthesizer=CCGMSynthesizer(epochs=40, hidden_size=32), graph=GRAPH + [("sex", "y")],
+        sensitive="sex", criterion="dp", mode="adapt", reference="M", adapt_target=False,
+        random_state=0).fit(X, y)
+    fair = _dp(clf.predict(test.drop(columns="y")), test["sex"])
+    assert unfair > 0.12 and fair < 0.06, (unfair, fair)
+    assert clf.adapter_.criterion == "dp" and not hasattr(clf, "debiased_")
+
+
+def test_debiased_classifier_adapt_mode_works_in_model_selection():
+    data = _table(600, seed=2)
+    X, y = data.drop(columns="y"), data["y"]
+    clf = DebiasedClassifier(synthesizer=CCGMSynthesizer(epochs=3, hidden_size=16),
+                             graph=GRAPH, sensitive="sex", criterion="cf", mode="adapt",
+                             reference="M", random_state=0)
+    assert len(cross_val_score(clf, X, y, cv=2)) == 2
+    grid = GridSearchCV(clf, {"adapt_target": [True, False]}, cv=2).fit(X, y)
+    assert grid.best_params_["adapt_target"] in (True, False)
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"mode": "adapt", "criterion": "ftu"}, "criterion='cf' or 'dp'"),
+    ({"mode": "adapt", "criterion": "dp", "sensitive": None}, "sensitive"),
+    ({"mode": "adapt", "criterion": "dp", "n_synthetic": 10}, "n_synthetic"),
+    ({"mode": "adapt", "criterion": "dp", "noise_reuse": 0.5}, "noise_reuse"),
+    ({"mode": "synthetic", "criterion": "dp", "reference": "M"}, "reference"),
+    ({"mode": "copy"}, "mode"),
+])
+def test_debiased_classifier_refuses_arguments_of_the_other_mode(params, match):
+    data = _table(100)
+    kwargs = {"sensitive": "sex", "graph": GRAPH, **params}
+    with pytest.raises(InvalidParameterError, match=match):
+        DebiasedClassifier(**kwargs).fit(data.drop(columns="y"), data["y"])
