@@ -45,6 +45,23 @@ def test_fit_saves_a_model_with_the_given_graph(files):
     assert model.epochs == 3 and model.random_state == 0
 
 
+def test_fit_streams_a_parquet_table_with_a_graph(files, tmp_path, capsys):
+    pytest.importorskip("pyarrow")
+    data = table(400, 0)
+    data.to_parquet(tmp_path / "data.parquet", index=False, row_group_size=100)
+    rc = main(["fit", str(tmp_path / "data.parquet"), "--graph", str(files / "edges.csv"),
+               "-o", str(tmp_path / "m.dbg"), "--epochs", "2"])
+    assert rc == 0
+    assert "streaming fitting on 400 rows x 4 columns" in capsys.readouterr().err
+    model = CCGMSynthesizer.load(tmp_path / "m.dbg")
+    assert {("s", "y"), ("k", "x"), ("x", "y")} <= set(model.graph_.edges)
+    # the streamed encoder saw every category and the exact range
+    assert sorted(model.sample(300, random_state=0)["s"].unique()) == ["a", "b"]
+    rc = main(["fit", str(tmp_path / "none.parquet"), "--graph", str(files / "edges.csv"),
+               "-o", str(tmp_path / "m2.dbg")])
+    assert rc == 1 and "none.parquet" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
 def test_sample_writes_rows_like_the_data(files, tmp_path, suffix):
     out = tmp_path / f"out{suffix}"

@@ -335,13 +335,26 @@ def _cmd_fit(args) -> None:
     from debiasgen.model.synthesizer import CCGMSynthesizer
 
     _check_output(args.output, "model.dbg")
-    data = read_table(args.data)
-    graph = None if args.discover else read_edges(args.graph, data.columns)
+    if not args.discover and _table_format(Path(args.data)) == "parquet":
+        # a Parquet table with a graph is streamed: memory bounded by batches, not rows
+        from debiasgen.io.parquet import open_source
+
+        _check_input(Path(args.data))
+        try:
+            source = open_source(str(args.data), "the data")
+        except ImportError as err:
+            raise _parquet_error(err) from None
+        data, shape = str(args.data), (source.n_rows, len(source.columns))
+        columns, how = source.columns, "streaming "
+    else:
+        data = read_table(args.data)
+        shape, columns, how = data.shape, data.columns, ""
+    graph = None if args.discover else read_edges(args.graph, columns)
     synth = CCGMSynthesizer(epochs=args.epochs, random_state=args.random_state,
                             verbose=0 if args.quiet else 1)
     start = time.perf_counter()
     what = "discovering a graph and fitting" if graph is None else "fitting"
-    _say(args, f"{what} on {len(data):,} rows x {data.shape[1]} columns ...")
+    _say(args, f"{how}{what} on {shape[0]:,} rows x {shape[1]} columns ...")
     knowledge = {}  # background knowledge for discovery: only what was given
     if args.sensitive:
         knowledge["sensitive"] = args.sensitive
