@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 
@@ -74,7 +75,8 @@ def test_reference_rows_come_back_unchanged_and_frames_keep_their_shape(table, f
     X = table.drop(columns="y")[["hours", "sex", "job", "age"]]  # another column order
     adapter = FairAdapter(fitted if criterion == "cf" else CCGMSynthesizer(epochs=10),
                           sensitive="sex", reference="M", criterion=criterion,
-                          graph=GRAPH, random_state=0).fit(X, table["y"])
+                          graph=None if criterion == "cf" else GRAPH,
+                          random_state=0).fit(X, table["y"])
     out = adapter.transform(X)
     assert list(out.columns) == list(X.columns) and out.index.equals(X.index)
     assert out.dtypes.equals(X.dtypes)
@@ -207,11 +209,17 @@ def test_adapter_is_a_scikit_learn_transformer(table, fitted):
     assert list(adapter.get_feature_names_out()) == list(X.columns)
     adapter.set_output(transform="pandas")
     assert isinstance(adapter.transform(X.head(5)), pd.DataFrame)
-    pipe = make_pipeline(
-        clone(adapter), HistGradientBoostingClassifier(categorical_features="from_dtype"))
+    # a frozen synthesizer stays fitted through clone (cross-validation)
+    frozen = FairAdapter(FrozenEstimator(fitted), sensitive="sex", reference="M",
+                         random_state=0)
+    pipe = make_pipeline(frozen, HistGradientBoostingClassifier(
+        categorical_features="from_dtype", max_iter=20))
     X_cat = X.assign(sex=X["sex"].astype("category"), job=X["job"].astype("category"))
-    pipe.fit(X_cat, table["y"])
-    assert pipe.predict(X_cat.head(10)).shape == (10,)
+    assert len(cross_val_score(pipe, X_cat, table["y"], cv=2)) == 2
+    assert pipe.fit(X_cat, table["y"]).predict(X_cat.head(10)).shape == (10,)
+    assert pipe[0].model_ is pipe[0].synthesizer  # used as it is, not refitted
+    with pytest.raises(InvalidParameterError, match="brings its own graph"):
+        FairAdapter(fitted, sensitive="sex", graph=GRAPH).fit(X)
 
 
 @pytest.mark.parametrize("params, error, match", [

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import ks_2samp
 from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.frozen import FrozenEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from debiasgen.core.frames import is_categorical, validate_frame
@@ -212,7 +213,9 @@ class FairAdapter(TransformerMixin, BaseEstimator):
         an unfitted one (default: ``CCGMSynthesizer()``) is cloned and fitted at
         ``fit``.  ``criterion="dp"`` always fits a clone on the adaptation graph
         (:func:`adaptation_graph`), starting from the fitted model's graph, or from
-        ``graph``.
+        ``graph``.  scikit-learn's ``clone`` (which cross-validation and grid search
+        apply) returns an unfitted copy of a fitted synthesizer: wrap it in
+        ``sklearn.frozen.FrozenEstimator`` to keep it fitted there.
     sensitive : str
         The sensitive column.
     reference : scalar, default=None
@@ -225,8 +228,9 @@ class FairAdapter(TransformerMixin, BaseEstimator):
         Which columns are adapted: the graph's descendants of ``sensitive``
         (``"cf"``), or every column but the resolving ones (``"dp"``).
     graph : CausalGraph, list of (parent, child), networkx.DiGraph or adjacency DataFrame
-        The causal graph, when the synthesizer is not fitted.  ``None`` discovers
-        one (``sensitive`` gets no parents; ``y``, when given, no children).
+        The causal graph, when the synthesizer is not fitted (a fitted one brings
+        its own: passing both is refused).  ``None`` discovers one (``sensitive``
+        gets no parents; ``y``, when given, no children).
     random_state : int, numpy Generator, RandomState or None, default=None
         Seeds the model's fit (when the synthesizer's own ``random_state`` is
         None) and every ``transform``: with an int, transforming the same rows twice
@@ -407,9 +411,14 @@ class FairAdapter(TransformerMixin, BaseEstimator):
     def _fit_model(self, data: pd.DataFrame) -> CCGMSynthesizer:
         synth = CCGMSynthesizer() if self.synthesizer is None else self.synthesizer
         fitted = hasattr(synth, "network_")
+        if fitted and self.graph is not None:
+            raise InvalidParameterError(
+                f"{type(self).__name__}: the synthesizer is fitted and brings its own graph; "
+                "leave graph=None, or pass an unfitted synthesizer to fit under graph.")
         if fitted and self.criterion == "cf":
             return synth
-        model = clone(synth)
+        # a FrozenEstimator keeps a fitted model through clone; dp needs a new one
+        model = clone(synth.estimator if isinstance(synth, FrozenEstimator) else synth)
         if model.get_params().get("random_state") is None and self.random_state is not None:
             model.set_params(random_state=seed_from(self.random_state))
         if self.criterion == "cf":
