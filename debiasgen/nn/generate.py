@@ -33,8 +33,13 @@ from dataclasses import dataclass
 import torch
 
 from debiasgen.core.encoding import NUMERIC
+from debiasgen.nn.location import evaluate
 
 Hook = Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+
+# The largest spread (sd over rows) of a node's log conditional sd for which its
+# counterfactual is a location shift (:func:`location_nodes`).
+LOCATION_TOLERANCE = 0.1
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,9 @@ class EdgeRemoval:
     reference_features: torch.Tensor
     decoupled: tuple[int, ...] = ()
     noise_reuse: float = 0.0
+    # the reference row's raw features (the location heads' inputs); None: no heads
+    # read a reference
+    reference_raw: torch.Tensor | None = None
 
     @property
     def needs_shadow(self) -> bool:
@@ -71,8 +79,11 @@ class Noise:
 
     ``e`` picks the class by inverse CDF; its relative position inside the chosen
     class's CDF interval then picks the training value inside a numeric bin, so a
-    numeric node is one continuous quantile transform of ``e`` (rank-preserving,
-    which is what makes counterfactuals of additive-noise mechanisms come out right).
+    numeric node is one continuous quantile transform of ``e`` (rank-preserving).
+    In a counterfactual pass a numeric node whose mechanism behaves like additive
+    noise (:func:`location_nodes`) instead moves by the change of its conditional
+    mean, ``x + m(pa') - m(pa)`` (``location``): each quantile of the binned CDF is
+    estimated on its own, so the quantile transform is noisier than the shift.
 
     A categorical node has no order for an inverse CDF to preserve, so where
     ``gumbel`` is given (noise abducted from observed rows) its class is the
@@ -86,6 +97,9 @@ class Noise:
     # [n_nodes, batch, classes]: the widest categorical node's classes; zero rows for
     # numeric nodes
     gumbel: torch.Tensor | None = None
+    # [n_nodes, batch]: for abducted rows, the conditional mean of each additive-noise
+    # node (see :func:`location_nodes`) under the observed parents; NaN elsewhere
+    location: torch.Tensor | None = None
 
     def blend(self, other: Noise, reuse: float) -> Noise:
         """Noise correlated ``reuse`` with ``self`` (Gaussian copula), else ``other``.
@@ -112,29 +126,37 @@ class Noise:
 
 @dataclass
 class Batch:
-    """Codes ``[batch, n_nodes]``, numeric values and input features of one pass."""
+    """Codes ``[batch, n_nodes]``, numeric values and input features of one pass;
+    ``raw`` (the location heads' inputs, :meth:`CausalVAE.raw_features`) only in
+    counterfactual passes of a model with location heads."""
 
     codes: torch.Tensor
     values: torch.Tensor
     feats: torch.Tensor
+    raw: torch.Tensor | None = None
 
     @classmethod
-    def empty(cls, model, n: int) -> Batch:
+    def empty(cls, model, n: int, raw: bool = False) -> Batch:
         device = model.device
         return cls(
             torch.zeros(n, model.n_nodes, dtype=torch.long, device=device),
             torch.full((n, model.n_nodes), float("nan"), dtype=torch.float64, device=device),
             torch.zeros(n, model.n_features + 1, device=device),
+            torch.zeros(n, model.n_features + 1, dtype=torch.float64, device=device)
+            if raw and model.location_heads else None,
         )
 
     @classmethod
     def observed(cls, model, codes: torch.Tensor, values: torch.Tensor) -> Batch:
-        return cls(codes.clone(), values.clone(), model.features(codes, values))
+        raw = model.raw_features(codes, values) if model.location_heads else None
+        return cls(codes.clone(), values.clone(), model.features(codes, values), raw)
 
     def set(self, model, j: int, codes: torch.Tensor, values: torch.Tensor) -> None:
         self.codes[:, j] = codes
         self.values[:, j] = values
         self.feats[:, model.feature_slices[j]] = model.column_features(j, codes, values)
+        if self.raw is not None:
+            self.raw[:, model.feature_slices[j]] = model.raw_column_features(j, codes, values)
 
 
 def _cdf(logits: torch.Tensor):
@@ -220,14 +242,9 @@ def _step(model, nodes, batch, noise, removal, shadow, keep=None):
     categorical noise near its class boundary would then flip the class).
     """
     idx = torch.tensor(nodes, device=batch.codes.device)
-    inputs = model.gather_inputs(batch.feats, idx)
-    if removal is not None:
-        if shadow is not None:
-            cut = removal.shadow_mask[idx]
-            inputs = torch.where(cut, model.gather_inputs(shadow.feats, idx), inputs)
-        ref = removal.reference_mask[idx]
-        if ref.any():
-            inputs = torch.where(ref, model.gather_inputs(removal.reference_features, idx), inputs)
+    inputs = _inputs(model, idx, batch.feats, removal,
+                     None if shadow is None else shadow.feats,
+                     None if removal is None else removal.reference_features)
     logits = model.logits(inputs, noise.u[idx], idx)
     codes, w = sample_classes(logits, noise.e[idx], model.n_classes[idx])
     if noise.gumbel is not None:
@@ -235,30 +252,111 @@ def _step(model, nodes, batch, noise, removal, shadow, keep=None):
         if categorical.any():
             gumbel_codes = gumbel_max(logits, noise.gumbel[idx])
             codes = torch.where(categorical[:, None], gumbel_codes, codes)
+    raw = None
+    if keep is not None and noise.location is not None and batch.raw is not None:
+        raw = _inputs(model, idx, batch.raw, removal,
+                      None if shadow is None else shadow.raw,
+                      None if removal is None else removal.reference_raw)
     same = None
     if keep is not None:
         same = (inputs == model.gather_inputs(keep.feats, idx)).all(dim=2)  # [k, batch]
     for k, j in enumerate(nodes):
         new_codes, new_values = codes[k], model.class_values(j, codes[k], w[k])
+        if keep is not None and noise.location is not None \
+                and not torch.isnan(noise.location[j]).all():
+            new_codes, new_values = _shift(model, j, _location(model, j, logits[k], raw, k),
+                                           noise.location[j], keep, new_codes, new_values)
         if same is not None:
             new_codes = torch.where(same[k], keep.codes[:, j], new_codes)
             new_values = torch.where(same[k], keep.values[:, j], new_values)
         batch.set(model, j, new_codes, new_values)
 
 
+def _inputs(model, idx, feats, removal, shadow_feats, reference_feats):
+    """Mechanism inputs of nodes ``idx`` from ``feats`` (model or raw features), the
+    cut parents read from the shadow's or the reference row's."""
+    inputs = model.gather_inputs(feats, idx)
+    if removal is not None:
+        if shadow_feats is not None:
+            cut = removal.shadow_mask[idx]
+            inputs = torch.where(cut, model.gather_inputs(shadow_feats, idx), inputs)
+        ref = removal.reference_mask[idx]
+        if ref.any():
+            inputs = torch.where(ref, model.gather_inputs(reference_feats, idx), inputs)
+    return inputs
+
+
+def _location(model, j, logits, raw, k):
+    """Node ``j``'s conditional mean: its location head on the raw inputs ``raw[k]``
+    where it has one, else the mean of its class distribution ``logits``."""
+    head = model.location_heads.get(j)
+    if head is not None and raw is not None:
+        return evaluate(head, raw[k, :, :int(model.input_width[j])])
+    return model.conditional_moments(j, logits)[0]
+
+
+def _shift(model, j, mean, location, keep, codes, values):
+    """The additive-noise counterfactual of node ``j`` where it applies: the observed
+    value moved by the change of its conditional mean, ``x + m(pa') - m(pa)``
+    (``mean``: ``m(pa')``).
+
+    Applies to the rows whose abducted ``location`` (``m(pa)``) is known and whose
+    value is observed and stays observed (missingness keeps the quantile path)."""
+    missing = model.layout[j].missing_code if model.layout[j].has_missing else -1
+    ok = ~torch.isnan(location) & (keep.codes[:, j] != missing) & (codes != missing)
+    moved = model.cast_values(j, keep.values[:, j] + (mean - location))
+    moved = torch.where(ok, moved, values)
+    return torch.where(ok, model.bin_of(j, moved), codes), moved
+
+
+@torch.no_grad()
+def location_nodes(model, plan, generator: torch.Generator, *, n: int = 4096,
+                   tolerance: float = LOCATION_TOLERANCE) -> tuple[int, ...]:
+    """The numeric nodes whose fitted mechanism behaves like additive noise.
+
+    A mechanism ``x = f(pa) + e`` with ``e`` independent of the parents has a
+    conditional distribution of one shape moved by ``f(pa)``: its spread does not
+    depend on the parents.  On ``n`` rows drawn from the model, each continuous
+    numeric node (:meth:`CausalVAE.continuous`) is checked for that: its conditional
+    standard deviation ``s(pa)`` under the model, and the node is additive where the
+    spread of ``log s(pa)`` over the rows (their standard deviation) is at most
+    ``tolerance``: a location shift then moves a unit's residual ``x - m(pa)`` by at
+    most about that fraction where the truth would scale it.
+    """
+    numeric = [j for j in range(model.n_nodes) if model.continuous(j)]
+    if not numeric:
+        return ()
+    codes, values = generate(model, plan, n, generator)
+    observed = Batch.observed(model, codes, values)
+    nodes = torch.tensor(numeric, device=codes.device)
+    inputs = model.gather_inputs(observed.feats, nodes)
+    u, _ = model.encode_noise(inputs, observed.codes[:, nodes], nodes)
+    logits = model.logits(inputs, u, nodes)
+    out = []
+    for k, j in enumerate(numeric):
+        _, var = model.conditional_moments(j, logits[k])
+        spread = 0.5 * torch.log(var.clamp_min(1e-300))
+        if float(spread.std()) <= tolerance:
+            out.append(j)
+    return tuple(out)
+
+
 def run_pass(model, plan, noise, *, hooks=None, removal=None, shadow=None, overrides=None,
              roots_only=False, start: Batch | None = None, regen=None,
-             abducted: bool = False) -> Batch:
+             abducted: bool = False, raw: bool = False) -> Batch:
     """One generation pass over ``noise``; see the module docstring.
 
     With ``start`` (an observed batch) only the nodes in ``regen`` are generated;
     every other node keeps its value from ``start`` (a counterfactual pass).  With
     ``abducted`` (``noise`` was abducted from ``start``), a regenerated node whose
-    inputs did not change keeps its observed value (see :func:`_step`).
+    inputs did not change keeps its observed value (see :func:`_step`).  ``raw``:
+    a pass from scratch keeps the raw features too (a shadow whose values a
+    counterfactual's location heads read).
     """
     keep = start if abducted else None
     hooks = hooks or {}
-    batch = Batch.empty(model, noise.e.shape[1]) if start is None else copy.deepcopy(start)
+    batch = (Batch.empty(model, noise.e.shape[1], raw) if start is None
+             else copy.deepcopy(start))
 
     def active(nodes):
         return tuple(j for j in nodes if regen is None or j in regen)
@@ -282,7 +380,8 @@ def run_pass(model, plan, noise, *, hooks=None, removal=None, shadow=None, overr
 
 
 @torch.no_grad()
-def abduct(model, observed: Batch, generator: torch.Generator) -> Noise:
+def abduct(model, observed: Batch, generator: torch.Generator,
+           locations: tuple[int, ...] = ()) -> Noise:
     """The exogenous noise of observed rows (abduction).
 
     ``u`` is the noise encoder's posterior mean; ``e`` is placed inside the
@@ -290,11 +389,13 @@ def abduct(model, observed: Batch, generator: torch.Generator) -> Noise:
     observed value's relative rank inside its bin (deterministic), for a
     categorical node uniformly at random (the data do not say where).  A
     categorical node's Gumbel noise is drawn from its posterior given the observed
-    class (:func:`gumbel_posterior`).
+    class (:func:`gumbel_posterior`).  For the additive-noise nodes ``locations``
+    the conditional mean under the observed parents is kept as well (the
+    counterfactual then moves the observed value by its change).
     """
     nodes = torch.arange(model.n_nodes, device=observed.codes.device)
     inputs = model.gather_inputs(observed.feats, nodes)
-    u, _ = model.encode_noise(inputs, observed.codes, nodes)
+    u, _ = model.encode_noise(inputs, observed.codes[:, nodes], nodes)
     logits = model.logits(inputs, u, nodes)
     lower, p = class_intervals(logits, observed.codes.T)
     w = torch.rand(lower.shape, generator=generator, dtype=torch.float64,
@@ -312,7 +413,16 @@ def abduct(model, observed: Batch, generator: torch.Generator) -> Noise:
     if cat.any():
         gumbel[cat] = gumbel_posterior(logits[cat][..., :width], observed.codes.T[cat],
                                        generator)
-    return Noise(u, lower + w * p, gumbel)
+    location = None
+    if locations:
+        location = torch.full(lower.shape, float("nan"), dtype=torch.float64,
+                              device=lower.device)
+        raw = None
+        if observed.raw is not None:
+            raw = model.gather_inputs(observed.raw, nodes)
+        for j in locations:
+            location[j] = _location(model, j, logits[j], raw, j)
+    return Noise(u, lower + w * p, gumbel, location)
 
 
 @torch.no_grad()
@@ -341,14 +451,17 @@ def generate(model, plan, n: int, generator: torch.Generator, *, hooks=None, rem
 @torch.no_grad()
 def counterfactual(model, plan, codes: torch.Tensor, values: torch.Tensor,
                    generator: torch.Generator, *, hooks, regen, removal=None,
-                   sensitive_regen=(), chunk_size: int = 8192):
+                   sensitive_regen=(), locations: tuple[int, ...] = (),
+                   chunk_size: int = 8192):
     """Counterfactual rows: abduct each row's noise, apply ``hooks``, regenerate ``regen``.
 
     Nodes outside ``regen`` keep their observed values.  With a ``removal``, the
     children of removed edges read the cut parents from a shadow: an independent
     row, or (decoupled roots) this row's own counterfactual under an independent
     draw of the decoupled (sensitive) roots, regenerating ``sensitive_regen``
-    (everything, when only part of the row's noise is reused).
+    (everything, when only part of the row's noise is reused).  The nodes in
+    ``locations`` (:func:`location_nodes`) move by the change of their conditional
+    mean instead of following their quantile.
     """
     model.eval()
     out_codes, out_values = [], []
@@ -357,7 +470,7 @@ def counterfactual(model, plan, codes: torch.Tensor, values: torch.Tensor,
             model, codes[start:start + chunk_size], values[start:start + chunk_size]
         )
         m = observed.codes.shape[0]
-        noise = abduct(model, observed, generator)
+        noise = abduct(model, observed, generator, locations)
         shadow = None
         if removal is not None and removal.needs_shadow:
             fresh = Noise.draw(model, m, generator)
@@ -370,7 +483,7 @@ def counterfactual(model, plan, codes: torch.Tensor, values: torch.Tensor,
                                   regen=None if whole else set(sensitive_regen),
                                   abducted=not whole)
             else:
-                shadow = run_pass(model, plan, fresh)
+                shadow = run_pass(model, plan, fresh, raw=True)
         batch = run_pass(model, plan, noise, hooks=hooks, removal=removal, shadow=shadow,
                          start=observed, regen=set(regen), abducted=True)
         out_codes.append(batch.codes)

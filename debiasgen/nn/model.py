@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 from scipy.special import ndtri
 from torch import nn
@@ -147,14 +148,20 @@ class CausalVAE(nn.Module):
         self._numeric_tables = {
             j: self._numeric_table(c) for j, c in enumerate(self.layout) if c.kind == NUMERIC
         }
+        # Location heads of additive-noise nodes (:mod:`debiasgen.nn.location`), fitted
+        # after training: node -> {"knots", "coef"} (float64, not module state).
+        self.location_heads: dict[int, dict[str, torch.Tensor]] = {}
         self.to(generator.device)
 
     def _apply(self, fn, recurse=True):
-        # the numeric tables (float64, not module state) follow the module's device
-        self._numeric_tables = {
-            j: {k: fn(v) if isinstance(v, torch.Tensor) else v for k, v in t.items()}
-            for j, t in self._numeric_tables.items()
-        }
+        # the numeric tables and location heads (float64, not module state) follow the
+        # module's device
+        def move(tables):
+            return {j: {k: fn(v) if isinstance(v, torch.Tensor) else v for k, v in t.items()}
+                    for j, t in tables.items()}
+
+        self._numeric_tables = move(self._numeric_tables)
+        self.location_heads = move(getattr(self, "location_heads", {}))
         return super()._apply(fn, recurse)
 
     @property
@@ -165,10 +172,23 @@ class CausalVAE(nn.Module):
     def _numeric_table(spec):
         knots, scores = normal_scores(spec)
         as_t = lambda a, dt=torch.float64: torch.as_tensor(a, dtype=dt)  # noqa: E731
+        values = np.asarray(spec.values, dtype=np.float64)
+        start, end = np.asarray(spec.bin_start), np.asarray(spec.bin_end)
+        # each bin's first two moments over its training values (a location and a
+        # spread of a class distribution, :meth:`conditional_moments`), and how many
+        # distinct values it holds
+        sums = np.concatenate([[0.0], np.cumsum(values)])
+        squares = np.concatenate([[0.0], np.cumsum(values ** 2)])
+        size = np.maximum(end - start, 1)
+        distinct = np.array([len(np.unique(values[a:b])) for a, b in zip(start, end)],
+                            dtype=np.int64)
         return {
-            "values": as_t(spec.values), "start": as_t(spec.bin_start, torch.long),
-            "end": as_t(spec.bin_end, torch.long), "knots": as_t(knots),
+            "values": as_t(values), "start": as_t(start, torch.long),
+            "end": as_t(end, torch.long), "knots": as_t(knots),
             "scores": as_t(scores), "missing": spec.missing_code,
+            "mean": as_t((sums[end] - sums[start]) / size),
+            "mean_square": as_t((squares[end] - squares[start]) / size),
+            "distinct": as_t(distinct, torch.long),
         }
 
     # -- features ----------------------------------------------------------
@@ -190,6 +210,36 @@ class CausalVAE(nn.Module):
         parts = [self.column_features(j, codes[:, j], values[:, j]) for j in range(self.n_nodes)]
         parts.append(torch.zeros(codes.shape[0], 1, device=codes.device))
         return torch.cat(parts, dim=1)
+
+    def raw_features(self, codes: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+        """:meth:`features` with each number itself instead of its normal score (0
+        where missing): float64 ``[batch, n_features + 1]``, the inputs of the
+        location heads (:mod:`debiasgen.nn.location`)."""
+        parts = [self.raw_column_features(j, codes[:, j], values[:, j])
+                 for j in range(self.n_nodes)]
+        parts.append(torch.zeros(codes.shape[0], 1, dtype=torch.float64, device=codes.device))
+        return torch.cat(parts, dim=1)
+
+    def raw_column_features(self, j: int, codes: torch.Tensor,
+                            values: torch.Tensor) -> torch.Tensor:
+        """Column ``j``'s part of :meth:`raw_features`: ``[batch, width]``."""
+        spec = self.layout[j]
+        if spec.kind != NUMERIC:
+            return torch.nn.functional.one_hot(codes, spec.n_classes).double()
+        missing = codes == spec.missing_code
+        x = torch.where(missing, torch.zeros_like(values.double()),
+                        torch.nan_to_num(values.double()))[:, None]
+        if spec.has_missing:
+            return torch.cat([x, missing.double()[:, None]], dim=1)
+        return x
+
+    def numeric_inputs(self, j: int) -> torch.Tensor:
+        """``[n_inputs]`` booleans: which of node ``j``'s input positions hold a
+        parent's number (not a one-hot category, a missing flag or padding)."""
+        first = {s.start for p, s in enumerate(self.feature_slices)
+                 if self.layout[p].kind == NUMERIC}
+        return torch.tensor([int(f) in first for f in self.parent_index[j]],
+                            device=self.parent_index.device)
 
     def gather_inputs(self, feats: torch.Tensor, nodes: torch.Tensor) -> torch.Tensor:
         """Parent features of ``nodes``: ``[len(nodes), batch, n_inputs]``."""
@@ -292,6 +342,42 @@ class CausalVAE(nn.Module):
         out = t["values"][pick]
         return torch.where(missing, torch.full_like(out, float("nan")), out)
 
+    def continuous(self, j: int) -> bool:
+        """Whether numeric column ``j`` is continuous enough for a location shift: every
+        bin holds at least two distinct training values (no bin is a single value,
+        like the spike of a zero-inflated column or a column of a few levels)."""
+        t = self._numeric_tables.get(j)
+        return t is not None and len(t["start"]) > 1 and bool((t["distinct"] >= 2).all())
+
+    def conditional_moments(self, j: int, logits: torch.Tensor):
+        """Mean and variance of numeric column ``j``'s value under class logits
+        ``[batch, classes]``, given that it is not missing: each bin's probability
+        times its training values' mean (and mean square).  Float64 ``[batch]`` each."""
+        t = self._numeric_tables[j]
+        n_bins = len(t["start"])
+        probs = torch.softmax(logits[..., :n_bins].double(), dim=-1)
+        mean = probs @ t["mean"]
+        var = (probs @ t["mean_square"] - mean ** 2).clamp_min(0.0)
+        return mean, var
+
+    def cast_values(self, j: int, values: torch.Tensor) -> torch.Tensor:
+        """Numbers for numeric column ``j`` that its dtype holds: rounded to integers
+        (as the encoder takes them) and clipped to an integer dtype's range."""
+        dtype = _numpy_dtype(self.layout[j].dtype)
+        if dtype is None or dtype.kind not in "iu":
+            return values
+        info = np.iinfo(dtype)
+        # float64 holds integers exactly up to 2**53, which the encoder also requires
+        low, high = max(float(info.min), -2.0 ** 53), min(float(info.max), 2.0 ** 53)
+        return torch.round(values).clamp(low, high)
+
+    def bin_of(self, j: int, values: torch.Tensor) -> torch.Tensor:
+        """The bin (class code) of numeric values of column ``j``, as the encoder
+        assigns it; a value beyond the training range falls in the first or last bin."""
+        cuts = torch.as_tensor(np.asarray(self.layout[j].cuts, dtype=np.float64),
+                               device=values.device)
+        return torch.searchsorted(cuts, values.contiguous(), side="left")
+
     def within_bin_rank(self, j: int, codes: torch.Tensor, values: torch.Tensor):
         """Relative position in (0, 1) of each value among its bin's training values
         (NaN where missing); ``None`` for a categorical column.  Inverse of
@@ -304,6 +390,15 @@ class CausalVAE(nn.Module):
         mid = torch.searchsorted(t["values"], x) + torch.searchsorted(t["values"], x, right=True)
         rank = ((mid.double() / 2 - start) / (end - start)).clamp(1e-9, 1 - 1e-9)
         return torch.where(missing, torch.full_like(rank, float("nan")), rank)
+
+
+def _numpy_dtype(dtype):
+    """The numpy dtype of a column's dtype (a pandas nullable ``Int64`` gives int64);
+    ``None`` where there is none."""
+    try:
+        return np.dtype(getattr(dtype, "numpy_dtype", dtype))
+    except TypeError:
+        return None
 
 
 def _interp(x: torch.Tensor, knots: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:

@@ -27,7 +27,8 @@ import torch
 
 from debiasgen.exceptions import ModelFileError
 from debiasgen.nn import gates as gated
-from debiasgen.nn.generate import EdgeRemoval, Plan, counterfactual, generate
+from debiasgen.nn import location
+from debiasgen.nn.generate import EdgeRemoval, Plan, counterfactual, generate, location_nodes
 from debiasgen.nn.model import CausalVAE
 from debiasgen.nn.train import train
 
@@ -123,11 +124,16 @@ class CausalNetwork:
         self.hidden_size = int(hidden_size)
         self.latent_dim = int(latent_dim)
         self._module = module
+        self._locations = None  # the additive-noise nodes, found at the first counterfactual
 
     # -- persistence ----------------------------------------------------------------
     def to_arrays(self) -> dict[str, np.ndarray]:
-        """The weights as numpy arrays (keys are the module's parameter names)."""
-        return {k: v.detach().cpu().numpy().copy() for k, v in self._module.state_dict().items()}
+        """The weights as numpy arrays (keys are the module's parameter names), and the
+        location heads (keys ``location.<node>.knots`` and ``.coef``)."""
+        arrays = {k: v.detach().cpu().numpy().copy()
+                  for k, v in self._module.state_dict().items()}
+        arrays.update(location.to_arrays(self._module.location_heads))
+        return arrays
 
     @property
     def device(self) -> str:
@@ -147,6 +153,8 @@ class CausalNetwork:
             layout and parents (an edited or mismatched file).
         """
         module = CausalVAE(layout, parents, hidden_size, latent_dim, _generator(0))
+        heads = {k: v for k, v in arrays.items() if k.startswith(location.PREFIX)}
+        arrays = {k: v for k, v in arrays.items() if k not in heads}
         expected = module.state_dict()
         missing = sorted(set(expected) - set(arrays))
         unexpected = sorted(set(arrays) - set(expected))
@@ -169,6 +177,10 @@ class CausalNetwork:
                 raise ModelFileError(f"weight {name!r} holds non-finite numbers")
             state[name] = torch.as_tensor(array, dtype=tensor.dtype)
         module.load_state_dict(state)
+        try:  # files written before location heads have none: the class mean serves
+            module.location_heads = location.from_arrays(module, heads)
+        except ValueError as exc:
+            raise ModelFileError(str(exc)) from None
         module.to(device).eval()
         return cls(layout, parents, roots, levels, hidden_size, latent_dim, module)
 
@@ -197,6 +209,7 @@ class CausalNetwork:
         return Removal(EdgeRemoval(
             shadow_mask=shadow[:, None, :], reference_mask=ref[:, None, :],
             reference_features=self._module.features(codes, values),
+            reference_raw=self._module.raw_features(codes, values),
             decoupled=tuple(int(r) for r in decoupled), noise_reuse=float(noise_reuse),
         ))
 
@@ -214,15 +227,38 @@ class CausalNetwork:
                        removal: Removal | None = None,
                        sensitive_regen: set[int] = frozenset()):
         """The observed rows with ``hooks`` applied and ``regen`` regenerated from
-        their abducted noise: ``(codes, values)``."""
+        their abducted noise: ``(codes, values)``.
+
+        A numeric node whose fitted mechanism behaves like additive noise
+        (:meth:`additive_nodes`) moves by the change of its conditional mean; every
+        other node follows its quantile (see :mod:`debiasgen.nn.generate`)."""
         device = self._module.device
         out_codes, out_values = counterfactual(
             self._module, self.plan, *_tensors(codes, values, device), _generator(seed, device),
             hooks=_torch_hooks(hooks), regen=set(regen),
             removal=None if removal is None else removal.compiled,
-            sensitive_regen=set(sensitive_regen),
+            sensitive_regen=set(sensitive_regen), locations=self.additive_nodes(),
         )
         return _numpy(out_codes), _numpy(out_values)
+
+    def fit_locations(self, codes: np.ndarray, values: np.ndarray) -> None:
+        """Fit the location heads of the numeric nodes on rows ``(codes, values)``
+        (after training; see :mod:`debiasgen.nn.location`); draws no random numbers."""
+        module = self._module
+        module.eval()
+        module.location_heads = location.fit_heads(module, *_tensors(codes, values,
+                                                                     module.device))
+        self._locations = None
+
+    def additive_nodes(self) -> tuple[int, ...]:
+        """The numeric nodes whose counterfactual is a location shift: those whose
+        conditional spread the fitted model keeps constant across rows drawn from it
+        (:func:`debiasgen.nn.generate.location_nodes`).  Checked once, from a fixed
+        seed, so a model and its saved copy agree."""
+        if self._locations is None:
+            self._locations = location_nodes(self._module, self.plan,
+                                             _generator(0, self._module.device))
+        return self._locations
 
 
 class Fitting:
@@ -253,11 +289,13 @@ class Fitting:
         codes_t, values_t = _tensors(codes, values, self._device)
         module = network._module
         feats = module.features(codes_t, values_t)
-        return train(
+        history = train(
             module, feats, codes_t, epochs=epochs, batch_size=batch_size,
             learning_rate=learning_rate, validation_fraction=validation_fraction,
             patience=patience, generator=self._generator, verbose=verbose,
         )
+        network.fit_locations(codes, values)
+        return history
 
     def train_stream(self, network: CausalNetwork, epoch_chunks, validation, *, epochs: int,
                      batch_size: int, learning_rate: float, patience: int, buffer_rows: int,
@@ -268,11 +306,14 @@ class Fitting:
         ``validation`` is ``(codes, values)`` of held-out rows, or ``None``."""
         from debiasgen.nn.streaming import train_stream
 
-        return train_stream(
+        history = train_stream(
             network._module, epoch_chunks, validation, epochs=epochs, batch_size=batch_size,
             learning_rate=learning_rate, patience=patience, buffer_rows=buffer_rows,
             generator=self._generator, verbose=verbose,
         )
+        if validation is not None:  # the rows in memory: the held-out ones
+            network.fit_locations(*validation)
+        return history
 
     def learn_edges(self, layout, parents, candidates, fixed, codes: np.ndarray,
                     values: np.ndarray, *, max_rows: int, hidden_size: int, latent_dim: int,
