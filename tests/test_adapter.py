@@ -292,3 +292,16 @@ def test_debiased_classifier_refuses_arguments_of_the_other_mode(params, match):
     kwargs = {"sensitive": "sex", "graph": GRAPH, **params}
     with pytest.raises(InvalidParameterError, match=match):
         DebiasedClassifier(**kwargs).fit(data.drop(columns="y"), data["y"])
+
+
+def test_unmentioned_columns_do_not_make_the_label_a_parent(table):
+    # "extra" is not in the graph: by default it would be a child of every mentioned
+    # column, the label y included, and rows without y could not be adapted
+    data = table.assign(extra=table["hours"] * 0.5 + 1.0)
+    X, y = data.drop(columns="y"), data["y"]
+    adapter = FairAdapter(CCGMSynthesizer(epochs=3, hidden_size=16), sensitive="sex",
+                          reference="M", graph=GRAPH, random_state=0).fit(X, y)
+    assert not adapter.graph_.has_edge("y", "extra")
+    assert adapter.graph_.has_edge("extra", "y") and adapter.graph_.has_edge("job", "extra")
+    out = adapter.transform(X)  # no label needed
+    assert list(out.columns) == list(X.columns)

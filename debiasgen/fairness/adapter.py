@@ -182,6 +182,27 @@ def sensitive_auroc(X: pd.DataFrame, groups: pd.Series, cv: int, random_state) -
     return float(roc_auc_score(y, proba, multi_class="ovr", average="weighted"))
 
 
+def label_as_sink(graph: CausalGraph, columns: list[str], target: str | None,
+                  unmentioned: str | None) -> CausalGraph:
+    """``graph`` with the columns it does not mention made children of every mentioned
+    column *but the label* ``target``, and parents of the label.
+
+    The synthesizer's ``unmentioned="children"`` rule would also make them children of
+    the label, and prediction rows, which lack the label, could then not be adapted.
+    Unchanged without a label in the graph or under another rule.
+    """
+    others = [c for c in columns if c not in graph]
+    if target is None or target not in graph or unmentioned != "children" or not others:
+        return graph
+    mentioned = [c for c in graph.nodes if c != target]
+    edges = list(graph.edges)
+    for k, child in enumerate(others):
+        edges += [(p, child) for p in mentioned + others[:k]] + [(child, target)]
+    origins = dict(graph.origins)
+    origins.update({e: "rule" for e in edges if e not in set(graph.edges)})
+    return CausalGraph(edges, nodes=[c for c in columns], origins=origins)
+
+
 def edges_order(graph: CausalGraph):
     """A sort key putting edges in the order of the graph's nodes (deterministic)."""
     position = {c: k for k, c in enumerate(graph.nodes)}
@@ -437,7 +458,9 @@ class FairAdapter(TransformerMixin, BaseEstimator):
         if graph is None:
             targets = {} if self.target_ is None else {"target": self.target_}
             return model.fit(data, graph=None, sensitive=[self.sensitive], **targets)
-        return model.fit(data, graph=graph)
+        return model.fit(data, graph=label_as_sink(
+            CausalGraph.coerce(graph), list(data.columns), self.target_,
+            model.get_params().get("unmentioned")))
 
     # -- transform ---------------------------------------------------------------
     def _rows(self, X: pd.DataFrame) -> pd.DataFrame:
