@@ -305,3 +305,19 @@ def test_unmentioned_columns_do_not_make_the_label_a_parent(table):
     assert adapter.graph_.has_edge("extra", "y") and adapter.graph_.has_edge("job", "extra")
     out = adapter.transform(X)  # no label needed
     assert list(out.columns) == list(X.columns)
+
+
+def test_dp_keeps_unmentioned_columns_tied_to_the_mentioned_ones(table):
+    # "job_code" restates job, and the graph does not mention it: the dp adapter must
+    # keep it a child of job (the synthesizer's rule), not adapt it on its own
+    data = table.assign(job_code=np.where(table["job"] == "a", 1, 2))
+    X, y = data.drop(columns="y"), data["y"]
+    adapter = FairAdapter(CCGMSynthesizer(epochs=30, hidden_size=32), sensitive="sex",
+                          reference="M", criterion="dp", graph=GRAPH, random_state=0)
+    out = adapter.fit(X, y).transform(X)
+    assert adapter.graph_.has_edge("job", "job_code")
+    assert not adapter.graph_.has_edge("y", "job_code")
+    women = X["sex"] == "F"
+    assert (out.loc[women, "job"] != X.loc[women, "job"]).any()
+    agree = (out["job_code"] == np.where(out["job"] == "a", 1, 2)).mean()
+    assert agree > 0.98, agree

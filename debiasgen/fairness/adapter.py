@@ -182,25 +182,38 @@ def sensitive_auroc(X: pd.DataFrame, groups: pd.Series, cv: int, random_state) -
     return float(roc_auc_score(y, proba, multi_class="ovr", average="weighted"))
 
 
-def label_as_sink(graph: CausalGraph, columns: list[str], target: str | None,
-                  unmentioned: str | None) -> CausalGraph:
-    """``graph`` with the columns it does not mention made children of every mentioned
-    column *but the label* ``target``, and parents of the label.
+def completed_graph(graph: CausalGraph, columns: list[str], target: str | None,
+                    unmentioned: str | None) -> CausalGraph:
+    """``graph`` over all ``columns``, completed as the synthesizer's ``unmentioned`` rule
+    does, except that the label ``target`` stays a sink.
 
-    The synthesizer's ``unmentioned="children"`` rule would also make them children of
-    the label, and prediction rows, which lack the label, could then not be adapted.
-    Unchanged without a label in the graph or under another rule.
+    ``"children"``: each column the graph does not mention becomes a child of every
+    mentioned column but the label (and of the unmentioned ones before it), and a
+    parent of the label; its dependence on the rest is kept (Adult's education-num on
+    education).  The synthesizer's own rule would also make it a child of the label,
+    and prediction rows, which lack the label, could then not be adapted.
+    ``"roots"``: each joins the root block.
+
+    Raises
+    ------
+    GraphError
+        The graph names a node that is not one of ``columns``.
     """
+    graph.check_columns(columns)
     others = [c for c in columns if c not in graph]
-    if target is None or target not in graph or unmentioned != "children" or not others:
+    if not others:
         return graph
+    if unmentioned != "children":
+        return graph.add_nodes(others)
     mentioned = [c for c in graph.nodes if c != target]
     edges = list(graph.edges)
     for k, child in enumerate(others):
-        edges += [(p, child) for p in mentioned + others[:k]] + [(child, target)]
+        edges += [(p, child) for p in mentioned + others[:k]]
+        if target is not None and target in graph:
+            edges.append((child, target))
     origins = dict(graph.origins)
     origins.update({e: "rule" for e in edges if e not in set(graph.edges)})
-    return CausalGraph(edges, nodes=[c for c in columns], origins=origins)
+    return CausalGraph(edges, nodes=list(columns), origins=origins)
 
 
 def edges_order(graph: CausalGraph):
@@ -449,16 +462,16 @@ class FairAdapter(TransformerMixin, BaseEstimator):
         else:
             if self.graph is None:  # discover, then adapt the discovered graph
                 base = self._fit_on(clone(model), data, None).graph_
-            else:
-                base = CausalGraph.coerce(self.graph)
-                base = base.add_nodes([c for c in data.columns if c not in base])
+            else:  # unmentioned columns keep their dependence on the mentioned ones
+                base = completed_graph(CausalGraph.coerce(self.graph), list(data.columns),
+                                       self.target_, model.get_params().get("unmentioned"))
         return model.fit(data, graph=adaptation_graph(base, self.sensitive, self.resolving))
 
     def _fit_on(self, model, data, graph):
         if graph is None:
             targets = {} if self.target_ is None else {"target": self.target_}
             return model.fit(data, graph=None, sensitive=[self.sensitive], **targets)
-        return model.fit(data, graph=label_as_sink(
+        return model.fit(data, graph=completed_graph(
             CausalGraph.coerce(graph), list(data.columns), self.target_,
             model.get_params().get("unmentioned")))
 
