@@ -243,6 +243,13 @@ def test_bad_input_is_named(table, fitted):
         FairAdapter(fitted, sensitive="sex").fit(table.to_numpy())
     with pytest.raises(DataValidationError, match="also a column"):
         FairAdapter(fitted, sensitive="sex").fit(table, table["y"])
+    X = table.drop(columns="y")
+    with pytest.raises(InvalidTypeError, match="y.name"):
+        FairAdapter(fitted, sensitive="sex").fit(X, table["y"].rename(0))
+    with pytest.raises(DataValidationError, match="1-d"):
+        FairAdapter(fitted, sensitive="sex").fit(X, np.zeros((len(X), 2)))
+    with pytest.raises(DataValidationError, match="rows but y has"):
+        FairAdapter(fitted, sensitive="sex").fit(X, np.zeros(len(X) - 1))
 
 
 # -- DebiasedClassifier(mode="adapt") -----------------------------------------------

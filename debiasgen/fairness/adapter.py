@@ -388,6 +388,13 @@ class FairAdapter(TransformerMixin, BaseEstimator):
         data, self.target_ = X, None
         if y is not None:
             self.target_ = y.name if isinstance(y, pd.Series) and y.name is not None else "target"
+            if not isinstance(self.target_, str):
+                raise InvalidTypeError(
+                    f"y.name must be a string (the label's column name), got "
+                    f"{self.target_!r}; rename it: y.rename('label').")
+            if np.ndim(y) != 1:
+                raise DataValidationError(
+                    f"y must be one label per row (1-d), got shape {np.shape(y)}.")
             if self.target_ in X.columns:
                 raise DataValidationError(
                     f"y's name {self.target_!r} is also a column of X; rename y or drop "
