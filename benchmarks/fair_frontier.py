@@ -305,8 +305,9 @@ def fit_adapters(ctx: Split) -> dict:
             continue
         graph = tuple(adaptation_graph(base, SENSITIVE, resolving).edges)
         if graph not in fitted:
+            # income as y: the adapter keeps the label a sink (prediction rows lack it)
             fitted[graph] = FairAdapter(ctx.synthesizer(), graph=adult_graph(),
-                                        **params).fit(ctx.train)
+                                        **params).fit(ctx.X_train, ctx.train[TARGET])
         adapters[key] = copy.copy(fitted[graph]).set_params(**params)
     return adapters
 
