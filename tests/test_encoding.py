@@ -313,3 +313,12 @@ def test_state_round_trip_gives_identical_encode_and_decode():
         assert (a.kind, a.n_classes, a.has_missing, a.dtype) == (
             b.kind, b.n_classes, b.has_missing, b.dtype)
         assert list(a.categories) == list(b.categories)
+
+
+def test_strings_that_differ_only_by_a_nul_character_are_two_categories():
+    # pandas < 2.1's hashtable compared object strings as C strings: '' == '\x00'
+    X = pd.DataFrame({"c": ["", "\x00", "", "a\x00b", "a"]})
+    enc = TabularEncoder().fit(X)
+    assert enc.layout_[0].categories == ("", "\x00", "a", "a\x00b")
+    out = enc.decode(*enc.encode(X))
+    assert out["c"].tolist() == X["c"].tolist()

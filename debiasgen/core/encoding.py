@@ -160,7 +160,12 @@ class TabularEncoder:
         missing = col.isna().to_numpy()
         has_missing = bool(missing.any())
         if is_categorical(col.dtype):
-            observed = pd.unique(col[~missing])
+            if isinstance(col.dtype, pd.CategoricalDtype):
+                observed = pd.unique(col[~missing])
+            else:
+                # Python's equality, not pandas' hashtable: pandas < 2.1 takes the strings
+                # '' and '\x00' for one value (it compares them as C strings)
+                observed = list(dict.fromkeys(col[~missing].to_numpy(dtype=object).tolist()))
             if isinstance(col.dtype, pd.CategoricalDtype):
                 order = [c for c in col.dtype.categories if c in set(observed)]
             else:

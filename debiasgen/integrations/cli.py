@@ -344,6 +344,8 @@ def _cmd_fit(args) -> None:
             source = open_source(str(args.data), "the data")
         except ImportError as err:
             raise _parquet_error(err) from None
+        except DataValidationError as err:  # worded as read_table words it
+            raise CommandError(f"cannot read {str(args.data)!r} as Parquet: {err}") from None
         data, shape = str(args.data), (source.n_rows, len(source.columns))
         columns, how = source.columns, "streaming "
     else:

@@ -177,17 +177,20 @@ class CausalVAE(nn.Module):
         # each bin's first two moments over its training values (a location and a
         # spread of a class distribution, :meth:`conditional_moments`), and how many
         # distinct values it holds
-        sums = np.concatenate([[0.0], np.cumsum(values)])
-        squares = np.concatenate([[0.0], np.cumsum(values ** 2)])
-        size = np.maximum(end - start, 1)
+        # per bin, not by differences of running sums (which cancel catastrophically);
+        # a column spanning float64's range overflows to inf here, without a warning
+        bins = [values[a:b] if b > a else np.zeros(1) for a, b in zip(start, end)]
+        with np.errstate(over="ignore", invalid="ignore"):
+            means = np.array([b.mean() for b in bins], dtype=np.float64)
+            mean_squares = np.array([np.mean(b * b) for b in bins], dtype=np.float64)
         distinct = np.array([len(np.unique(values[a:b])) for a, b in zip(start, end)],
                             dtype=np.int64)
         return {
             "values": as_t(values), "start": as_t(start, torch.long),
             "end": as_t(end, torch.long), "knots": as_t(knots),
             "scores": as_t(scores), "missing": spec.missing_code,
-            "mean": as_t((sums[end] - sums[start]) / size),
-            "mean_square": as_t((squares[end] - squares[start]) / size),
+            "mean": as_t(means.reshape(-1)),
+            "mean_square": as_t(mean_squares.reshape(-1)),
             "distinct": as_t(distinct, torch.long),
         }
 
