@@ -40,8 +40,9 @@ the same adapter.  ``cf_gap_own`` (adapters only): the same gap with the twins m
 through the adapter's own model, i.e. in the causal world the adapter assumes (the
 ``cf`` adapters' model has the label as a sink, :func:`sink_graph`; the ``dp``
 adapters' model is fitted on the adaptation graph).  A test category the training
-rows lack (Adult's one 'Holand-Netherlands' row, when a split puts it in the test rows) cannot be abducted:
-it is replaced by the column's most frequent training value, for every method.
+rows lack (Adult's one 'Holand-Netherlands' row, when a split puts it in the test
+rows) cannot be abducted: it is replaced by the column's most frequent training
+value, for every method.
 
 Also printed, from ``FairAdapter.adaptation_report`` on the training rows (income
 included) for the dp and cf adapters (reference Male, no resolving): the AUROC with which
