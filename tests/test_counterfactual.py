@@ -125,3 +125,24 @@ def test_counterfactual_errors(chain):
         synth.counterfactual(df.head(3), {"nope": 0.0})
     with pytest.raises(DataValidationError, match=r"lacks the fitted columns \['y'\]"):
         synth.counterfactual(df.head(3).drop(columns="y"), {"x": 0.0})
+
+
+def test_a_spike_is_spread_over_the_quantiles_it_occupies():
+    # x is 40 for 60% of group F and 30% of group M, else spread over 20..60: mapping
+    # F's rows to M must give M's distribution; placing every tied 40 at the middle of
+    # its quantiles (no randomized PIT) sent the whole spike to one value (KS .15)
+    from scipy.stats import ks_2samp
+
+    rng = np.random.default_rng(0)
+    n = 4000
+    s = rng.choice(["F", "M"], n)
+    spike = rng.random(n) < np.where(s == "F", 0.6, 0.3)
+    df = pd.DataFrame({"s": s, "x": np.where(spike, 40.0, rng.uniform(20, 60, n).round(1))})
+    model = CCGMSynthesizer(epochs=40, hidden_size=32, random_state=0)
+    model.fit(df, graph=[("s", "x")])
+    women = df[df["s"] == "F"]
+    cf = model.counterfactual(women, {"s": "M"}, random_state=0)
+    men = df.loc[df["s"] == "M", "x"]
+    # two samples of about 2,000 rows: KS critical value at 1% is about .05
+    assert ks_2samp(cf["x"], men).statistic < 0.06
+    assert cf["x"].isin(df["x"]).all()  # training values, ties included

@@ -386,7 +386,8 @@ def abduct(model, observed: Batch, generator: torch.Generator,
 
     ``u`` is the noise encoder's posterior mean; ``e`` is placed inside the
     observed class's CDF interval under that ``u``: for a numeric node at the
-    observed value's relative rank inside its bin (deterministic), for a
+    observed value's relative rank inside its bin (a tied value at a uniform draw among
+    the positions it spans), for a
     categorical node uniformly at random (the data do not say where).  A
     categorical node's Gumbel noise is drawn from its posterior given the observed
     class (:func:`gumbel_posterior`).  For the additive-noise nodes ``locations``
@@ -401,7 +402,7 @@ def abduct(model, observed: Batch, generator: torch.Generator,
     w = torch.rand(lower.shape, generator=generator, dtype=torch.float64,
                    device=generator.device).clamp(1e-9, 1 - 1e-9)
     for j in range(model.n_nodes):
-        rank = model.within_bin_rank(j, observed.codes[:, j], observed.values[:, j])
+        rank = model.within_bin_rank(j, observed.codes[:, j], observed.values[:, j], w[j])
         if rank is not None:
             w[j] = torch.where(torch.isnan(rank), w[j], rank)
     # Gumbel noise for the categorical nodes only, over their classes (numeric

@@ -381,17 +381,31 @@ class CausalVAE(nn.Module):
                                device=values.device)
         return torch.searchsorted(cuts, values.contiguous(), side="left")
 
-    def within_bin_rank(self, j: int, codes: torch.Tensor, values: torch.Tensor):
+    def within_bin_rank(self, j: int, codes: torch.Tensor, values: torch.Tensor,
+                        u: torch.Tensor | None = None):
         """Relative position in (0, 1) of each value among its bin's training values
         (NaN where missing); ``None`` for a categorical column.  Inverse of
-        :meth:`class_values`."""
+        :meth:`class_values`.
+
+        A value that several training values equal (a spike: 40 hours a week) spans
+        their positions; ``u`` (uniform, one per row) places it inside that span, a
+        randomized probability integral transform, so that a spike's rows spread over
+        the quantiles they occupy instead of all sitting at the middle one (which would
+        map a whole spike onto one value of another distribution).  Without ``u``: the
+        middle of the span.
+        """
         bins = self._bins(j, codes)
         if bins is None:
             return None
         t, missing, start, end = bins
         x = torch.nan_to_num(values.double()).contiguous()
-        mid = torch.searchsorted(t["values"], x) + torch.searchsorted(t["values"], x, right=True)
-        rank = ((mid.double() / 2 - start) / (end - start)).clamp(1e-9, 1 - 1e-9)
+        lo = torch.searchsorted(t["values"], x).double()
+        hi = torch.searchsorted(t["values"], x, right=True).double()
+        if u is None:
+            pos = (lo + hi) / 2
+        else:  # inside [lo, hi), away from hi so class_values picks a tied value back
+            pos = lo + u.double().clamp(0.0, 1.0 - 1e-6) * (hi - lo)
+        rank = ((pos - start) / (end - start)).clamp(1e-9, 1 - 1e-9)
         return torch.where(missing, torch.full_like(rank, float("nan")), rank)
 
 
