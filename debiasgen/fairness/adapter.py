@@ -100,7 +100,9 @@ def adaptation_graph(graph: CausalGraph, sensitive: str, resolving: Iterable[str
     added += [(a, b) for k, b in enumerate(roots) for a in roots[:k]]
     origins = {e: o for e, o in graph.origins.items() if e in set(edges)}
     origins.update({e: "rule" for e in added if e not in set(edges)})
-    return CausalGraph(sorted(set(edges) | set(added), key=edges_order(graph)),
+    position = {c: k for k, c in enumerate(graph.nodes)}  # a deterministic edge order
+    return CausalGraph(sorted(set(edges) | set(added),
+                              key=lambda e: (position[e[0]], position[e[1]])),
                        nodes=graph.nodes, origins=origins)
 
 
@@ -214,12 +216,6 @@ def completed_graph(graph: CausalGraph, columns: list[str], target: str | None,
     origins = dict(graph.origins)
     origins.update({e: "rule" for e in edges if e not in set(graph.edges)})
     return CausalGraph(edges, nodes=list(columns), origins=origins)
-
-
-def edges_order(graph: CausalGraph):
-    """A sort key putting edges in the order of the graph's nodes (deterministic)."""
-    position = {c: k for k, c in enumerate(graph.nodes)}
-    return lambda e: (position[e[0]], position[e[1]])
 
 
 class FairAdapter(TransformerMixin, BaseEstimator):

@@ -186,11 +186,6 @@ def sample_classes(logits: torch.Tensor, e: torch.Tensor, n_classes: torch.Tenso
     return codes, ((e - lower) / p.clamp_min(1e-300)).clamp(0.0, 1.0 - 1e-12)
 
 
-def categorical_nodes(model) -> torch.Tensor:
-    """``[n_nodes]`` booleans: which nodes are categorical (unordered classes)."""
-    return torch.tensor([c.kind != NUMERIC for c in model.layout], device=model.device)
-
-
 def _categorical_width(model) -> int:
     return max([c.n_classes for c in model.layout if c.kind != NUMERIC] + [1])
 
@@ -248,7 +243,7 @@ def _step(model, nodes, batch, noise, removal, shadow, keep=None):
     logits = model.logits(inputs, noise.u[idx], idx)
     codes, w = sample_classes(logits, noise.e[idx], model.n_classes[idx])
     if noise.gumbel is not None:
-        categorical = categorical_nodes(model)[idx]
+        categorical = model.categorical[idx]
         if categorical.any():
             gumbel_codes = gumbel_max(logits, noise.gumbel[idx])
             codes = torch.where(categorical[:, None], gumbel_codes, codes)
@@ -407,7 +402,7 @@ def abduct(model, observed: Batch, generator: torch.Generator,
             w[j] = torch.where(torch.isnan(rank), w[j], rank)
     # Gumbel noise for the categorical nodes only, over their classes (numeric
     # nodes may have many more bins, and keep their inverse CDF)
-    cat = categorical_nodes(model)
+    cat = model.categorical
     width = _categorical_width(model)
     gumbel = torch.zeros(model.n_nodes, observed.codes.shape[0], width, dtype=torch.float64,
                          device=observed.codes.device)

@@ -119,6 +119,11 @@ class CausalVAE(nn.Module):
         self.register_buffer(
             "n_classes", torch.tensor([c.n_classes for c in self.layout]), persistent=False
         )
+        # unordered classes: counterfactuals use the Gumbel-max mechanism there
+        self.register_buffer(
+            "categorical", torch.tensor([c.kind != NUMERIC for c in self.layout]),
+            persistent=False,
+        )
         self.max_classes = int(self.n_classes.max())
         class_mask = torch.arange(self.max_classes)[None, :] >= self.n_classes[:, None]
         self.register_buffer(
