@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import pytest
 import torch
 
 from debiasgen.nn.generate import (
@@ -12,6 +13,7 @@ from debiasgen.nn.generate import (
     gumbel_posterior,
     sample_classes,
 )
+from debiasgen.nn.train import EpochLoop
 
 
 def test_inverse_cdf_never_picks_a_padding_class():
@@ -88,3 +90,20 @@ def test_gumbel_max_counterfactuals_are_stable():
     # a class changes only to one the intervention made relatively more likely
     new_shift = shift.gather(2, changed[..., None])
     assert bool((new_shift >= observed_shift).all())
+
+
+def test_epoch_loop_decays_the_learning_rate_on_a_plateau_and_stops_after_patience():
+    module = torch.nn.Linear(2, 1)
+    loop = EpochLoop(module, epochs=10, patience=2, learning_rate=0.01, verbose=0)
+    lr = lambda: loop.optimizer.param_groups[0]["lr"]  # noqa: E731
+    assert not loop.end_epoch({"epoch": 1, "val_loss": 10.0})
+    assert lr() == 0.01
+    # a gain below the tolerance (relative) is no improvement: the rate decays
+    assert not loop.end_epoch({"epoch": 2, "val_loss": 10.0 * (1 - EpochLoop.tolerance / 2)})
+    assert lr() == pytest.approx(0.01 * EpochLoop.decay)
+    assert not loop.end_epoch({"epoch": 3, "val_loss": 9.0})  # an improvement
+    assert lr() == pytest.approx(0.01 * EpochLoop.decay)
+    assert not loop.end_epoch({"epoch": 4, "val_loss": 9.5})
+    assert loop.end_epoch({"epoch": 5, "val_loss": 9.5})  # patience 2 reached
+    assert lr() == pytest.approx(0.01 * EpochLoop.decay ** 3)
+    assert [r["epoch"] for r in loop.finish()] == [1, 2, 3, 4, 5]

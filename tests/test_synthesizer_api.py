@@ -101,12 +101,23 @@ def test_get_params_set_params_round_trip():
         other.set_params(epoch=9)
 
 
+def test_auto_batch_size_grows_with_the_rows_within_512_and_1024():
+    auto = CCGMSynthesizer()
+    assert auto.batch_size == "auto"
+    assert [auto._batch_size(n) for n in (100, 16_384, 20_000, 32_768, 10**7)] == [
+        512, 512, 625, 1024, 1024]
+    assert CCGMSynthesizer(batch_size=64)._batch_size(10**7) == 64
+
+
 @pytest.mark.parametrize(
     "param, value, match",
     [
         ("epochs", 0, "epochs must be an integer >= 1, got 0"),
         ("epochs", 2.5, "epochs must be an integer"),
-        ("batch_size", True, "batch_size must be an integer"),
+        ("batch_size", True, "batch_size must be 'auto' or an integer"),
+        ("batch_size", "big",
+         r"batch_size must be 'auto' or an integer in \[1, 1,048,576\], got 'big'"),
+        ("batch_size", 0, "batch_size must be 'auto' or an integer"),
         ("hidden_size", 0, "hidden_size must be an integer"),
         ("max_bins", 1, "max_bins must be an integer >= 2"),
         ("learning_rate", -1, "learning_rate must be a positive number, got -1"),

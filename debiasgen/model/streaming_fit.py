@@ -152,7 +152,7 @@ def fit_parquet(estimator, source, graph, *, learn_edges: bool, sensitive=None, 
     network = estimator._network(fitting, encoder, graph)
     history = fitting.train_stream(
         network, epoch_chunks, validation, epochs=estimator.epochs,
-        batch_size=estimator.batch_size, learning_rate=estimator.learning_rate,
+        batch_size=estimator._batch_size(n - n_val), learning_rate=estimator.learning_rate,
         patience=estimator.patience, buffer_rows=BUFFER_ROWS, verbose=estimator.verbose,
     )
     # Everything is computed; only now is the estimator changed.
