@@ -328,3 +328,40 @@ def test_dp_keeps_unmentioned_columns_tied_to_the_mentioned_ones(table):
     assert (out.loc[women, "job"] != X.loc[women, "job"]).any()
     agree = (out["job_code"] == np.where(out["job"] == "a", 1, 2)).mean()
     assert agree > 0.98, agree
+
+
+# -- streaming ------------------------------------------------------------------------
+@pytest.mark.parametrize("reference", ["M", None])
+def test_transform_to_parquet_equals_transform_whatever_the_chunking(
+        table, fitted, tmp_path, monkeypatch, reference):
+    pytest.importorskip("pyarrow")
+    import debiasgen.fairness.adapter as adapter_module
+
+    monkeypatch.setattr(adapter_module, "BLOCK_ROWS", 256)  # several blocks of 3,000 rows
+    adapter = FairAdapter(fitted, sensitive="sex", reference=reference,
+                          random_state=3).fit(table)
+    source = tmp_path / "rows.parquet"
+    table.reset_index(drop=True).to_parquet(source, row_group_size=777)
+    expected = adapter.transform(table).reset_index(drop=True)
+    for chunk_rows in (100, 1000):
+        out = tmp_path / f"adapted_{chunk_rows}.parquet"
+        assert adapter.transform_to_parquet(source, out, chunk_rows=chunk_rows) == out
+        got = pd.read_parquet(out)
+        pd.testing.assert_frame_equal(got.astype(expected.dtypes.to_dict()), expected)
+
+
+def test_transform_to_parquet_names_bad_input(table, fitted, tmp_path):
+    pytest.importorskip("pyarrow")
+    adapter = FairAdapter(fitted, sensitive="sex", reference="M", random_state=0).fit(table)
+    with pytest.raises(DataValidationError, match="does not exist"):
+        adapter.transform_to_parquet(tmp_path / "none.parquet", tmp_path / "out.parquet")
+    source = tmp_path / "extra.parquet"
+    table.assign(extra=1).to_parquet(source)
+    with pytest.raises(UnknownColumnError, match="extra"):
+        adapter.transform_to_parquet(source, tmp_path / "out.parquet")
+    assert not (tmp_path / "out.parquet").exists()  # no partial output
+    table.drop(columns="sex").to_parquet(source)
+    with pytest.raises(DataValidationError, match="sensitive column 'sex'"):
+        adapter.transform_to_parquet(source, tmp_path / "out.parquet")
+    with pytest.raises(InvalidParameterError, match="chunk_rows"):
+        adapter.transform_to_parquet(source, tmp_path / "out.parquet", chunk_rows=0)

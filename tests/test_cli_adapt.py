@@ -80,6 +80,27 @@ def test_adapt_reads_and_writes_parquet_like_csv(files, tmp_path):
     pd.testing.assert_frame_equal(read(tmp_path / "a.parquet"), read(tmp_path / "a.csv"))
 
 
+def test_parquet_rows_stream_to_parquet_as_they_adapt_in_memory(files, tmp_path, capsys):
+    # marginal mode: its marginal comes from the streamed file's sensitive column
+    assert adapt(files, "rows.csv", tmp_path / "m.csv", "--seed", "5") == 0
+    for chunk in ("7", "1000"):
+        out = tmp_path / f"m{chunk}.parquet"
+        assert main(["adapt", str(files / "model.dbg"), str(files / "rows.parquet"),
+                     "--sensitive", "s", "--seed", "5", "--chunk-rows", chunk,
+                     "-o", str(out)]) == 0
+        pd.testing.assert_frame_equal(read(out), read(tmp_path / "m.csv"))
+    capsys.readouterr()
+    main(["adapt", str(files / "model.dbg"), str(files / "rows.parquet"), "--sensitive", "s",
+          "--reference", "b", "-o", str(tmp_path / "r.parquet")])
+    assert "adapted 80 rows to s = 'b' (cf; adapted columns: x, y) streamed" in \
+        capsys.readouterr().err
+    read(files / "rows.csv").drop(columns="s").to_parquet(tmp_path / "nos.parquet")
+    assert main(["adapt", str(files / "model.dbg"), str(tmp_path / "nos.parquet"),
+                 "--sensitive", "s", "-o", str(tmp_path / "x.parquet")]) != 0
+    assert "lacks the sensitive column 's'" in capsys.readouterr().err
+    assert not (tmp_path / "x.parquet").exists()
+
+
 def test_adapt_takes_rows_without_the_label(files, tmp_path):
     out = tmp_path / "adapted.csv"
     assert adapt(files, "nolabel.csv", out, "--reference", "b") == 0

@@ -170,6 +170,51 @@ def test_counterfactuals_keep_non_descendants_exactly(client, dgd, synth, data):
     pd.testing.assert_frame_equal(again, out)
 
 
+def test_adapt_maps_every_partition_with_its_own_seed(client, dgd, synth, data):
+    import copy
+
+    import dask.dataframe as dd
+
+    from debiasgen import FairAdapter
+
+    adapter = FairAdapter(synth, sensitive="s", reference="m", random_state=1).fit(data)
+    real = dd.from_pandas(data, npartitions=3)
+    ddf = dgd.adapt(adapter, real, random_state=5)
+    assert ddf.divisions == real.divisions
+    out, data = ddf.compute(), real.compute()
+    assert out.index.equals(data.index) and out.dtypes.equals(data.dtypes)
+    assert (out["s"] == "m").all()
+    kept = data["s"] == "m"  # the reference group comes back unchanged
+    pd.testing.assert_frame_equal(out[kept], data[kept])
+    pd.testing.assert_frame_equal(out[["k"]], data[["k"]])  # no descendant of s
+    # partition i is the adapter's transform under the i-th spawned seed
+    seeds = partition_seeds(5, 3)
+    want = pd.concat([copy.copy(adapter).set_params(random_state=seeds[i]).transform(
+        real.get_partition(i).compute()) for i in range(3)])
+    pd.testing.assert_frame_equal(out, want)
+    pd.testing.assert_frame_equal(dgd.adapt(adapter, real, random_state=5).compute(), out)
+    # without a seed: the adapter's own
+    pd.testing.assert_frame_equal(dgd.adapt(adapter, real).compute(),
+                                  dgd.adapt(adapter, real, random_state=1).compute())
+
+
+def test_adapt_bad_input_fails_before_any_partition_runs(dgd, synth, data):
+    import dask.dataframe as dd
+
+    from debiasgen import FairAdapter
+
+    adapter = FairAdapter(synth, sensitive="s", reference="m", random_state=1)
+    with pytest.raises(NotFittedError):
+        dgd.adapt(adapter, dd.from_pandas(data, npartitions=2))
+    adapter.fit(data)
+    with pytest.raises(InvalidTypeError, match="adapter.transform"):
+        dgd.adapt(adapter, data)
+    with pytest.raises(UnknownColumnError, match="zz"):
+        dgd.adapt(adapter, dd.from_pandas(data.assign(zz=1), npartitions=2))
+    with pytest.raises(DataValidationError, match="sensitive column 's'"):
+        dgd.adapt(adapter, dd.from_pandas(data.drop(columns="s"), npartitions=2))
+
+
 @pytest.mark.filterwarnings("ignore:The inplace keyword:Warning")  # Dask on pandas 3
 def test_to_parquet_and_back(client, dgd, synth, tmp_path):
     pytest.importorskip("pyarrow")

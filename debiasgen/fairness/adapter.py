@@ -26,6 +26,7 @@ from __future__ import annotations
 import numbers
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -44,6 +45,7 @@ from debiasgen.exceptions import (
     UnknownColumnError,
 )
 from debiasgen.model.interventions import make_hooks
+from debiasgen.model.partition import BLOCK_ROWS
 from debiasgen.model.synthesizer import CCGMSynthesizer
 
 __all__ = ["AdaptationReport", "FairAdapter", "adaptation_graph"]
@@ -537,22 +539,76 @@ class FairAdapter(TransformerMixin, BaseEstimator):
         X = self._frame(X, fitting=False)
         rows = self._rows(X)
         seed = seed_from(self.random_state)
-        keep = [c for c in self.resolving if c in self.graph_]
-        if self.reference is not None:
-            targets = pd.Series(self.reference, index=rows.index, dtype=object)
-        else:
-            rng = np.random.default_rng([seed, 1])
-            draw = rng.choice(len(self.marginal_), size=len(rows), p=self.marginal_.to_numpy())
-            targets = pd.Series(self.marginal_.index.to_numpy()[draw], index=rows.index,
-                                dtype=object)
-        parts = []
-        for k, value in enumerate(pd.unique(targets)):
-            chosen = (targets == value).to_numpy()
-            part_seed = int(np.random.default_rng([seed, 2, k]).integers(2**31))
-            parts.append(self.model_.counterfactual(
-                rows[chosen], {self.sensitive: value}, random_state=part_seed, keep=keep))
-        out = pd.concat(parts).loc[rows.index] if len(parts) > 1 else parts[0]
+        # blocks of BLOCK_ROWS rows, each adapted from its own seeds, as
+        # transform_to_parquet streams them: the same rows whatever the chunking
+        parts = [self._adapt_block(rows.iloc[start:start + BLOCK_ROWS], seed, b)
+                 for b, start in enumerate(range(0, len(rows), BLOCK_ROWS))]
+        out = pd.concat(parts) if len(parts) > 1 else parts[0]
         return out[list(X.columns)]
+
+    def transform_to_parquet(self, source, path, *, chunk_rows: int = 1_000_000) -> Path:
+        """Adapt the rows of a Parquet file into another Parquet file, in bounded memory.
+
+        The rows are read one row group at a time and adapted in blocks of 65,536
+        rows, each from its own seeds, exactly as :meth:`transform` adapts them in
+        memory: the output equals ``transform(pd.read_parquet(source))`` whatever
+        ``chunk_rows`` is or how ``source`` is cut into row groups.
+
+        Parameters
+        ----------
+        source : str or Path
+            A Parquet file of rows, as :meth:`transform` takes them.
+        path : str or Path
+            The file to write (its folder must exist).
+        chunk_rows : int, default=1_000_000
+            Rows per row group written.
+
+        Returns
+        -------
+        Path
+            ``path``.
+
+        Raises
+        ------
+        NotFittedError, UnknownColumnError
+            As :meth:`transform`.
+        DataValidationError
+            ``source`` is missing or not Parquet, its rows are not ones
+            :meth:`transform` takes, or ``path`` cannot be written.
+        ImportError
+            pyarrow is not installed (``pip install 'debiasgen[parquet]'``).
+        """
+        from debiasgen.core.validation import check_rows
+        from debiasgen.io.parquet import ParquetSink, iter_parquet
+        from debiasgen.model.partition import reblock
+
+        check_is_fitted(self, "model_")
+        chunk_rows = check_rows(chunk_rows, len(self.graph_.nodes), name="chunk_rows")
+        seed = seed_from(self.random_state)
+        with ParquetSink(path, chunk_rows) as sink:
+            for b, frame in enumerate(reblock(iter_parquet(source, BLOCK_ROWS), BLOCK_ROWS)):
+                frame = self._frame(frame, fitting=False)
+                sink.write(self._adapt_block(self._rows(frame), seed, b)[list(frame.columns)])
+        return sink.path
+
+    def _adapt_block(self, rows: pd.DataFrame, seed: int, block: int) -> pd.DataFrame:
+        """The adapted twins of block ``block`` of the rows (completed to the model's
+        columns), from seeds of ``(seed, block)`` alone."""
+        keep = [c for c in self.resolving if c in self.graph_]
+        values = self.marginal_.index.to_numpy()
+        if self.reference is not None:
+            targets = np.zeros(len(rows), dtype=int)
+            values = [self.reference]
+        else:
+            rng = np.random.default_rng([seed, 1, block])
+            targets = rng.choice(len(values), size=len(rows), p=self.marginal_.to_numpy())
+        parts = []
+        for k in np.unique(targets):
+            chosen = targets == k
+            part_seed = int(np.random.default_rng([seed, 2, block, k]).integers(2**31))
+            parts.append(self.model_.counterfactual(
+                rows[chosen], {self.sensitive: values[k]}, random_state=part_seed, keep=keep))
+        return pd.concat(parts).loc[rows.index] if len(parts) > 1 else parts[0]
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         """The output columns: the input's.

@@ -515,8 +515,10 @@ def _check_adapt_rows(rows: pd.DataFrame, synth, args, what: str) -> None:
 def _cmd_adapt(args) -> None:
     from debiasgen.fairness.adapter import FairAdapter
 
-    _table_format(_check_output(args.output, "adapted.csv"))
-    _table_format(Path(args.rows))
+    out_kind = _table_format(_check_output(args.output, "adapted.csv"))
+    # Parquet in and out (rows only): the rows stream through in bounded memory
+    stream = (_table_format(Path(args.rows)) == "parquet" and out_kind == "parquet"
+              and not args.twins and not args.report)
     if args.criterion == "dp" and not args.data:
         raise CommandError(
             "--criterion dp fits a new model on the adaptation graph and needs the "
@@ -532,7 +534,11 @@ def _cmd_adapt(args) -> None:
             reference = parse_value(synth, args.sensitive, args.reference)
         except CommandError as err:
             raise CommandError(f"--reference: {err}") from None
-    rows = read_table(args.rows)
+    if stream:
+        _check_input(Path(args.rows))
+        rows = _parquet_head(args.rows)  # the columns, for the checks
+    else:
+        rows = read_table(args.rows)
     _check_adapt_rows(rows, synth, args, args.rows)
     if args.data:
         train = read_table(args.data)
@@ -543,7 +549,9 @@ def _cmd_adapt(args) -> None:
                 f"{str(args.data)!r} lacks the model's columns {absent!r}; --criterion dp "
                 "refits on every column of the model, so the training rows need them all."
             )
-    else:  # marginal mode draws from these rows' distribution of the sensitive column
+    elif stream:  # marginal mode draws from these rows' distribution of the sensitive column
+        train = _parquet_column(args.rows, args.sensitive)
+    else:
         train = rows
     if args.criterion == "dp":
         synth.set_params(verbose=0 if args.quiet else 1)
@@ -554,7 +562,10 @@ def _cmd_adapt(args) -> None:
                           random_state=args.random_state)
     adapter.fit(train)
     try:
-        if args.twins:
+        if stream:
+            adapter.transform_to_parquet(args.rows, args.output, chunk_rows=args.chunk_rows)
+            out = rows = None
+        elif args.twins:
             out = adapter.fair_twins(rows)
             out.columns = [f"{column}:{twin}" for column, twin in out.columns]
         else:
@@ -569,14 +580,37 @@ def _cmd_adapt(args) -> None:
                 raise CommandError(
                     f"{str(args.rows)!r} {singular}{message[len(plural):]}") from None
         raise
-    write_table(out, args.output)
+    if out is not None:
+        write_table(out, args.output)
     if report is not None:
         print(report.to_markdown())
     target = ("a draw from the sensitive marginal" if reference is None
               else f"{args.sensitive} = {reference!r}")
     adapted = ", ".join(adapter.adapted_) or "none"
-    _say(args, f"adapted {len(rows):,} rows to {target} ({args.criterion}; adapted "
-               f"columns: {adapted}); wrote {args.output}")
+    n_rows = _parquet_rows(args.rows) if stream else len(rows)
+    _say(args, f"adapted {n_rows:,} rows to {target} ({args.criterion}; adapted "
+               f"columns: {adapted}){' streamed' if stream else ''}; wrote {args.output}")
+
+
+def _parquet_head(path) -> pd.DataFrame:
+    """The first rows of a Parquet file (its columns and dtypes)."""
+    from debiasgen.io.parquet import iter_parquet
+
+    return next(iter_parquet(path, 1000), pd.DataFrame())
+
+
+def _parquet_column(path, column: str) -> pd.DataFrame:
+    """One column of a Parquet file, read row group by row group."""
+    from debiasgen.io.parquet import iter_parquet
+    from debiasgen.model.partition import BLOCK_ROWS
+
+    return pd.concat(iter_parquet(path, BLOCK_ROWS, columns=[column]), ignore_index=True)
+
+
+def _parquet_rows(path) -> int:
+    from debiasgen.io.parquet import pyarrow_parquet
+
+    return int(pyarrow_parquet().ParquetFile(path).metadata.num_rows)
 
 
 def _cmd_report(args) -> None:
@@ -777,6 +811,11 @@ def build_parser() -> argparse.ArgumentParser:
                             "before and after, sensitive AUROC) as Markdown on stdout")
     adapt.add_argument("-o", "--output", required=True, metavar="OUT",
                        help="output table (.csv, .parquet)")
+    adapt.add_argument("--chunk-rows", type=_positive_int, default=1_000_000, metavar="ROWS",
+                       help="with ROWS and OUT both Parquet (and neither --twins nor "
+                            "--report): the rows stream through in bounded memory, written "
+                            "ROWS at a time (a row group); the output does not depend on "
+                            "it (default: 1000000)")
     adapt.set_defaults(run=_cmd_adapt)
 
     report = sub.add_parser(

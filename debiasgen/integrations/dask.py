@@ -7,7 +7,9 @@ from one root seed by :func:`~debiasgen.model.partition.partition_seeds`: no
 partition repeats another, and the same seed and partitioning give the same rows on
 any cluster.  :func:`counterfactual` answers each partition of a Dask DataFrame
 with the synthesizer's :meth:`~debiasgen.CCGMSynthesizer.counterfactual` under the
-partition's own spawned seed.  Writing is Dask's own (``ddf.to_parquet(path)``).
+partition's own spawned seed, and :func:`adapt` each with a fitted
+:class:`~debiasgen.FairAdapter`'s ``transform`` likewise.  Writing is Dask's own
+(``ddf.to_parquet(path)``).
 
 Workers started by Dask's nanny get ``MALLOC_TRIM_THRESHOLD_=65536``, which turns off
 glibc's adaptive mmap threshold and made generation 1.6-1.9x slower on our machine;
@@ -20,6 +22,7 @@ ImportError that names the extra to install.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from typing import Any
 
@@ -41,7 +44,7 @@ except ImportError as err:  # exercised by a test that hides dask
         "pip install 'debiasgen[dask]' (or pip install 'dask[dataframe]' distributed)."
     ) from err
 
-__all__ = ["ROWS_PER_PARTITION", "counterfactual", "sample"]
+__all__ = ["ROWS_PER_PARTITION", "adapt", "counterfactual", "sample"]
 
 ROWS_PER_PARTITION = 1_000_000  # the default partition size of :func:`sample`
 MAX_ROWS = 10**13  # the bound sample_to_parquet uses too
@@ -77,6 +80,21 @@ class _Counterfactual:
             return frame.copy()
         seed = self.seeds[partition_info["number"]]  # Dask passes it to every partition
         return self.model.counterfactual(frame, self.interventions, random_state=seed)
+
+
+class _Adapt:
+    """``(frame, partition_info) -> DataFrame``: partition ``i`` of :func:`adapt`, the
+    adapter's ``transform`` with ``random_state=seeds[i]``."""
+
+    def __init__(self, adapter, seeds):
+        self.adapter = adapter
+        self.seeds = seeds
+
+    def __call__(self, frame: pd.DataFrame, partition_info=None) -> pd.DataFrame:
+        if len(frame) == 0:
+            return frame.copy()
+        seed = self.seeds[partition_info["number"]]
+        return copy.copy(self.adapter).set_params(random_state=seed).transform(frame)
 
 
 def _checked_interventions(model, interventions):
@@ -269,3 +287,62 @@ def counterfactual(model, ddf, interventions: Mapping[str, Any] | None = None, *
     return ddf.map_partitions(_Counterfactual(model, interventions, seeds), meta=make_meta(ddf),
                               enforce_metadata=False)
 
+
+
+def adapt(adapter, ddf, *, random_state=None):
+    """The rows of a Dask DataFrame adapted by a fitted :class:`~debiasgen.FairAdapter`.
+
+    Partition ``i`` is the adapter's ``transform`` with ``random_state`` set to the
+    ``i``-th seed that ``partition_seeds(root, ddf.npartitions)`` spawns from the root
+    seed given by ``random_state`` (the adapter's own when None): the same seed and
+    partitioning give the same rows, and no partition repeats another's draws.
+
+    Parameters
+    ----------
+    adapter : FairAdapter
+        Fitted.
+    ddf : dask.dataframe.DataFrame
+        Rows as :meth:`FairAdapter.transform` takes them.
+    random_state : int, numpy Generator, RandomState or None, default=None
+        The root seed of the partitions' seeds; None takes the adapter's
+        ``random_state``.
+
+    Returns
+    -------
+    dask.dataframe.DataFrame
+        Partition by partition aligned with ``ddf``: same index, divisions, columns
+        and dtypes.
+
+    Raises
+    ------
+    NotFittedError
+        The adapter is not fitted.
+    InvalidTypeError
+        ``ddf`` is not a Dask DataFrame.
+    UnknownColumnError, DataValidationError
+        ``ddf``'s columns are not ones the adapter takes (checked on one generated
+        row before any partition runs); values unseen at ``fit`` surface when the
+        partition is computed.
+
+    Examples
+    --------
+    >>> import dask.dataframe as dd
+    >>> from debiasgen.integrations import dask as dgd
+    >>> dgd.adapt(adapter, dd.read_parquet("real/"), random_state=0).to_parquet(
+    ...     "adapted/")  # doctest: +SKIP
+    """
+    check_is_fitted(adapter, "model_")
+    if not isinstance(ddf, dd.DataFrame):
+        raise InvalidTypeError(
+            f"ddf must be a dask DataFrame (dask.dataframe.from_pandas or read_parquet), "
+            f"got {type(ddf).__name__}; for a pandas DataFrame call adapter.transform."
+        )
+    # the adapter's own checks of the columns on one generated row, so that a wrong
+    # frame fails here rather than inside a worker
+    row = adapter.model_.sample(1, random_state=0)
+    present = [c for c in ddf.columns if c in row.columns]
+    adapter.transform(row[present].assign(**{c: 0 for c in ddf.columns if c not in present}))
+    root = seed_from(adapter.random_state if random_state is None else random_state)
+    seeds = partition_seeds(root, ddf.npartitions)
+    return ddf.map_partitions(_Adapt(adapter, seeds), meta=make_meta(ddf),
+                              enforce_metadata=False)

@@ -22,7 +22,8 @@ import pandas as pd
 
 from debiasgen.core.validation import SEED_LIMIT, check_int
 
-__all__ = ["BLOCK_ROWS", "block_seed", "generate_partition", "iter_blocks", "partition_seeds"]
+__all__ = ["BLOCK_ROWS", "block_seed", "generate_partition", "iter_blocks", "partition_seeds",
+           "reblock"]
 
 BLOCK_ROWS = 65_536  # rows generated (and decoded) at a time
 
@@ -82,7 +83,7 @@ def generate_partition(model, n_rows: int, seed: int, interventions=None) -> pd.
     return pd.concat(list(iter_blocks(model, n_rows, seed, hooks=hooks)), ignore_index=True)
 
 
-def _reblock(frames, rows: int) -> Iterator[pd.DataFrame]:
+def reblock(frames, rows: int) -> Iterator[pd.DataFrame]:
     """The rows of ``frames`` regrouped into frames of exactly ``rows`` rows (the last
     may be shorter), whatever the sizes of the frames given."""
     pending, n_pending = [], 0
@@ -141,7 +142,7 @@ def counterfactual_to_parquet(model, source, path, interventions=None, *, chunk_
 
     chunk_rows = check_rows(chunk_rows, len(model.encoder_.layout_), name="chunk_rows")
     root = seed_from(random_state)
-    blocks = _reblock(iter_parquet(source, BLOCK_ROWS), BLOCK_ROWS)
+    blocks = reblock(iter_parquet(source, BLOCK_ROWS), BLOCK_ROWS)
     with ParquetSink(path, chunk_rows) as sink:
         for b, frame in enumerate(blocks):
             sink.write(model._counterfactual(frame, interventions, root, first_block=b))
