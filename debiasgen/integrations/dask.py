@@ -288,7 +288,6 @@ def counterfactual(model, ddf, interventions: Mapping[str, Any] | None = None, *
                               enforce_metadata=False)
 
 
-
 def adapt(adapter, ddf, *, random_state=None):
     """The rows of a Dask DataFrame adapted by a fitted :class:`~debiasgen.FairAdapter`.
 
