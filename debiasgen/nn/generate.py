@@ -240,12 +240,15 @@ def _step(model, nodes, batch, noise, removal, shadow, keep=None):
     inputs = _inputs(model, idx, batch.feats, removal,
                      None if shadow is None else shadow.feats,
                      None if removal is None else removal.reference_features)
-    logits = model.logits(inputs, noise.u[idx], idx)
+    # classes past the step's widest node are padding (probability 0): drop them before
+    # the inverse CDF, whose float64 work would otherwise span every node's classes
+    width = max(model.layout[j].n_classes for j in nodes)
+    logits = model.logits(inputs, noise.u[idx], idx)[..., :width]
     codes, w = sample_classes(logits, noise.e[idx], model.n_classes[idx])
     if noise.gumbel is not None:
         categorical = model.categorical[idx]
         if categorical.any():
-            gumbel_codes = gumbel_max(logits, noise.gumbel[idx])
+            gumbel_codes = gumbel_max(logits, noise.gumbel[idx][..., :width])
             codes = torch.where(categorical[:, None], gumbel_codes, codes)
     raw = None
     if keep is not None and noise.location is not None and batch.raw is not None:
