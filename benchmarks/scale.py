@@ -8,7 +8,8 @@ whose peak RSS is read from the OS (``resource.getrusage(RUSAGE_SELF).ru_maxrss`
   seconds per epoch, rows/s per epoch, peak RSS.  Targets: cost linear in rows,
   >= 80,000 rows/s per epoch on 2 cores, 10M rows within 2 GB.
 * ``adult fit``: ``CCGMSynthesizer().fit(load_adult(), graph=adult_graph())`` with
-  defaults, median seconds of ``--adult-runs`` fits, with the fidelity of the last one
+  defaults, median seconds of ``--adult-runs`` fits after a first one (which also pays
+  one-time imports, shown apart), with the fidelity of the last one
   (sdmetrics-style quality, detection AUC) and TSTR AUROC (HistGradientBoosting
   trained on synthetic rows, tested on real ones; :mod:`adult_core`).  Targets:
   <= 12 s, quality >= .98, AUROC >= .915.
@@ -91,15 +92,23 @@ def child_adult(folder: str, runs: int) -> dict:
     data = load_adult()
     train, test = train_test_split(data, test_size=2000, stratify=data["income"],
                                    random_state=0)
-    seconds = []
+    # the first fit of a process also pays one-time imports (torch's optimizers import
+    # torch._dynamo, about 1.2 s): timed apart, with its seed fitted again below
+    t = time.perf_counter()
+    CCGMSynthesizer(random_state=0).fit(train, graph=adult_graph())
+    first = time.perf_counter() - t
+    seconds, epochs = [], []
     for seed in range(runs):
         t = time.perf_counter()
         model = CCGMSynthesizer(random_state=seed).fit(train, graph=adult_graph())
         seconds.append(time.perf_counter() - t)
+        epochs.append(len(model.history_))
     synthetic = model.sample(len(train), random_state=0)
     fid = fidelity(train, synthetic)
     return {"seconds": statistics.median(seconds), "rows_per_s": None,
-            "note": (f"median of {runs}; {len(model.history_)} epochs; quality "
+            "note": (f"median of {runs} (seeds 0-{runs - 1}: "
+                     f"{', '.join(f'{x:.1f}' for x in seconds)} s, {epochs} epochs; the "
+                     f"first fit of the process {first:.1f} s); quality "
                      f"{fid['quality']:.3f}, detection AUC {fid['detection_auc']:.3f}, "
                      f"TSTR AUROC {utility(synthetic, test):.3f}")}
 
