@@ -28,6 +28,20 @@ def test_inverse_cdf_never_picks_a_padding_class():
     assert bool(((w >= 0) & (w < 1)).all())
 
 
+def test_dropping_padding_classes_changes_no_draw():
+    # a generation step drops the classes past its widest node (padding, logit -1e9)
+    logits = 3.0 * torch.randn(2, 2000, 64, generator=torch.Generator().manual_seed(4))
+    logits[0, :, 3:] = -1e9
+    logits[1, :, 5:] = -1e9
+    e = torch.rand(2, 2000, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
+    n_classes = torch.tensor([3, 5])
+    codes, w = sample_classes(logits, e, n_classes)
+    narrow_codes, narrow_w = sample_classes(logits[..., :5], e, n_classes)
+    assert torch.equal(narrow_codes, codes)
+    # float32 softmax sums in another order over fewer lanes: positions agree to ~1e-5
+    torch.testing.assert_close(narrow_w, w, rtol=0, atol=1e-5)
+
+
 def test_class_position_round_trip():
     # e -> (class, position) -> e: abduction inverts sampling
     logits = torch.randn(3, 500, 4, generator=torch.Generator().manual_seed(2))

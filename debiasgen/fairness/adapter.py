@@ -595,11 +595,10 @@ class FairAdapter(TransformerMixin, BaseEstimator):
         """The adapted twins of block ``block`` of the rows (completed to the model's
         columns), from seeds of ``(seed, block)`` alone."""
         keep = [c for c in self.resolving if c in self.graph_]
-        values = self.marginal_.index.to_numpy()
         if self.reference is not None:
-            targets = np.zeros(len(rows), dtype=int)
-            values = [self.reference]
+            values, targets = [self.reference], np.zeros(len(rows), dtype=int)
         else:
+            values = self.marginal_.index.to_numpy()
             rng = np.random.default_rng([seed, 1, block])
             targets = rng.choice(len(values), size=len(rows), p=self.marginal_.to_numpy())
         parts = []

@@ -564,7 +564,7 @@ def _cmd_adapt(args) -> None:
     try:
         if stream:
             adapter.transform_to_parquet(args.rows, args.output, chunk_rows=args.chunk_rows)
-            out = rows = None
+            out = None
         elif args.twins:
             out = adapter.fair_twins(rows)
             out.columns = [f"{column}:{twin}" for column, twin in out.columns]

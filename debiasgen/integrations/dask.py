@@ -66,35 +66,53 @@ class _Partition:
         return frame
 
 
-class _Counterfactual:
-    """``(frame, partition_info) -> DataFrame``: partition ``i`` of :func:`counterfactual`,
-    answered from ``seeds[i]``."""
+class _SeededPartitions:
+    """``(frame, partition_info) -> DataFrame``: partition ``i`` of a DataFrame answered
+    by :meth:`answer` with ``seeds[i]`` (a class, not a closure, so that it pickles by
+    reference to this module)."""
 
-    def __init__(self, model, interventions, seeds):
-        self.model = model
-        self.interventions = interventions
+    def __init__(self, seeds):
         self.seeds = seeds
 
     def __call__(self, frame: pd.DataFrame, partition_info=None) -> pd.DataFrame:
         if len(frame) == 0:
             return frame.copy()
-        seed = self.seeds[partition_info["number"]]  # Dask passes it to every partition
+        # Dask passes partition_info to every partition
+        return self.answer(frame, self.seeds[partition_info["number"]])
+
+    def answer(self, frame: pd.DataFrame, seed: int) -> pd.DataFrame:
+        raise NotImplementedError
+
+
+class _Counterfactual(_SeededPartitions):
+    """A partition of :func:`counterfactual`: the model's counterfactual."""
+
+    def __init__(self, model, interventions, seeds):
+        super().__init__(seeds)
+        self.model, self.interventions = model, interventions
+
+    def answer(self, frame: pd.DataFrame, seed: int) -> pd.DataFrame:
         return self.model.counterfactual(frame, self.interventions, random_state=seed)
 
 
-class _Adapt:
-    """``(frame, partition_info) -> DataFrame``: partition ``i`` of :func:`adapt`, the
-    adapter's ``transform`` with ``random_state=seeds[i]``."""
+class _Adapt(_SeededPartitions):
+    """A partition of :func:`adapt`: the adapter's ``transform`` under the seed."""
 
     def __init__(self, adapter, seeds):
+        super().__init__(seeds)
         self.adapter = adapter
-        self.seeds = seeds
 
-    def __call__(self, frame: pd.DataFrame, partition_info=None) -> pd.DataFrame:
-        if len(frame) == 0:
-            return frame.copy()
-        seed = self.seeds[partition_info["number"]]
+    def answer(self, frame: pd.DataFrame, seed: int) -> pd.DataFrame:
         return copy.copy(self.adapter).set_params(random_state=seed).transform(frame)
+
+
+def _check_dask_frame(ddf, pandas_call: str) -> None:
+    """``ddf`` must be a Dask DataFrame; the error names the pandas counterpart."""
+    if not isinstance(ddf, dd.DataFrame):
+        raise InvalidTypeError(
+            f"ddf must be a dask DataFrame (dask.dataframe.from_pandas or read_parquet), "
+            f"got {type(ddf).__name__}; for a pandas DataFrame call {pandas_call}."
+        )
 
 
 def _checked_interventions(model, interventions):
@@ -262,11 +280,7 @@ def counterfactual(model, ddf, interventions: Mapping[str, Any] | None = None, *
     ...     "counterfactual/")  # doctest: +SKIP
     """
     check_is_fitted(model, "network_")
-    if not isinstance(ddf, dd.DataFrame):
-        raise InvalidTypeError(
-            f"ddf must be a dask DataFrame (dask.dataframe.from_pandas or read_parquet), "
-            f"got {type(ddf).__name__}; for a pandas DataFrame call model.counterfactual."
-        )
+    _check_dask_frame(ddf, "model.counterfactual")
     columns = list(ddf.columns)
     names = list(model.graph_.nodes)
     extra = [c for c in columns if c not in names]
@@ -331,11 +345,7 @@ def adapt(adapter, ddf, *, random_state=None):
     ...     "adapted/")  # doctest: +SKIP
     """
     check_is_fitted(adapter, "model_")
-    if not isinstance(ddf, dd.DataFrame):
-        raise InvalidTypeError(
-            f"ddf must be a dask DataFrame (dask.dataframe.from_pandas or read_parquet), "
-            f"got {type(ddf).__name__}; for a pandas DataFrame call adapter.transform."
-        )
+    _check_dask_frame(ddf, "adapter.transform")
     # the adapter's own checks of the columns on one generated row, so that a wrong
     # frame fails here rather than inside a worker
     row = adapter.model_.sample(1, random_state=0)
