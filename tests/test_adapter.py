@@ -54,18 +54,52 @@ def fitted(table):
 
 # -- the adaptation graph ------------------------------------------------------------
 def test_adaptation_graph_makes_every_associated_column_a_child_of_sensitive():
-    g = CausalGraph([("race", "sex"), ("age", "hours"), ("sex", "job"), ("edu", "job")],
-                    nodes=["age", "race", "sex", "edu", "job", "hours"])
-    out = adaptation_graph(g, "sex", resolving=["edu"])
+    g = CausalGraph([("race", "sex"), ("age", "hours"), ("sex", "job"), ("edu", "job"),
+                     ("job", "y")],
+                    nodes=["age", "race", "y", "sex", "edu", "job", "hours"])
+    out = adaptation_graph(g, "sex", resolving=["edu"], target="y")
     assert out.parents("sex") == ()  # its own mechanism is never used
-    for c in ("age", "race", "hours", "job"):
+    for c in ("age", "race", "hours", "job", "y"):
         assert out.has_edge("sex", c)
-    assert not out.has_edge("sex", "edu")  # resolving: no new edge
+    assert not out.has_edge("sex", "edu")  # resolving: no new edge into it
     assert out.parents("edu") == ()
-    assert out.has_edge("age", "race")  # the former roots stay jointly modelled
     assert set(g.edges) - {("race", "sex")} <= set(out.edges)
-    assert out.origin("sex", "age") == "rule"
+    assert out.origin("sex", "age") == "rule" and out.origin("age", "hours") != "rule"
     assert out.nodes == g.nodes
+    # a complete order: sex, the graph's topological order, the label last
+    order = ["sex", "age", "race", "edu", "job", "hours", "y"]
+    for k, child in enumerate(order):
+        expected = set(g.parents(child)) - {"race"} if child in ("sex", "edu") else \
+            set(order[:k])
+        assert set(out.parents(child)) == expected, child
+    assert out.children("y") == ()  # prediction rows lack the label
+
+
+def test_adaptation_graph_keeps_a_label_with_children_where_the_graph_puts_it():
+    g = CausalGraph([("sex", "y"), ("y", "z")], nodes=["z", "y", "sex"])
+    out = adaptation_graph(g, "sex", target="y")
+    assert set(out.edges) == {("sex", "y"), ("sex", "z"), ("y", "z")}
+
+
+def test_dp_adaptation_keeps_the_dependence_the_graph_omits():
+    """a and b both depend on sex and share a cause the graph leaves out: the graph
+    says they are independent given sex, the reference group says otherwise, and
+    the adapted rows must carry the reference group's dependence."""
+    rng = np.random.default_rng(3)
+    n = 4000
+    sex = rng.choice(["F", "M"], n)
+    shared = rng.normal(size=n)
+    X = pd.DataFrame({"sex": sex,
+                      "a": 2.0 * (sex == "M") + shared + 0.4 * rng.normal(size=n),
+                      "b": -1.5 * (sex == "M") + shared + 0.4 * rng.normal(size=n)})
+    adapter = FairAdapter(CCGMSynthesizer(epochs=40, hidden_size=32, patience=6),
+                          sensitive="sex", reference="M", criterion="dp",
+                          graph=[("sex", "a"), ("sex", "b")], random_state=0)
+    out = adapter.fit(X).transform(X)
+    women, men = X["sex"] == "F", X["sex"] == "M"
+    real = X.loc[men, "a"].corr(X.loc[men, "b"])
+    adapted = out.loc[women, "a"].corr(out.loc[women, "b"])
+    assert real > 0.8 and adapted > real - 0.1, (real, adapted)
 
 
 # -- transform: what must hold exactly -------------------------------------------
@@ -162,8 +196,9 @@ def test_adapted_numeric_columns_match_the_true_counterfactuals():
 
 def test_dp_adaptation_removes_the_association_of_the_roots(table):
     X = table.drop(columns="y")
-    adapter = FairAdapter(CCGMSynthesizer(epochs=40, hidden_size=32), sensitive="sex",
-                          reference="M", criterion="dp", graph=GRAPH, random_state=0)
+    adapter = FairAdapter(CCGMSynthesizer(epochs=40, hidden_size=32, patience=6),
+                          sensitive="sex", reference="M", criterion="dp", graph=GRAPH,
+                          random_state=0)
     out = adapter.fit(X, table["y"]).transform(X)
     for column in ("age", "hours"):
         before = group_distance(X[column], X["sex"])

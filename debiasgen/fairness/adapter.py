@@ -53,30 +53,39 @@ __all__ = ["AdaptationReport", "FairAdapter", "adaptation_graph"]
 ADAPTER_CRITERIA = ("cf", "dp")
 
 
-def adaptation_graph(graph: CausalGraph, sensitive: str, resolving: Iterable[str] = ()
-                     ) -> CausalGraph:
+def adaptation_graph(graph: CausalGraph, sensitive: str, resolving: Iterable[str] = (),
+                     target: str | None = None) -> CausalGraph:
     """The graph a ``criterion="dp"`` adapter models: every column but the resolving
-    ones becomes a child of ``sensitive``.
+    ones depends on ``sensitive`` and on every column before it in the graph's order.
 
     Starting from ``graph``: the edges into ``sensitive`` are dropped (an adapter
-    sets the sensitive attribute, so its own mechanism is never used), and
-    ``sensitive`` becomes a parent of every column that is not resolving: of the
-    non-descendants, whose association with it the graph does not explain (the
-    roots it is modelled jointly with, columns it leaves unconnected), and of the
-    descendants too, so that an association the graph misses (a direct effect
-    it omits) is adapted as well; a column's conditional distribution given the
-    sensitive attribute can then be mapped from one group to the other.  The other
-    roots, which the model draws jointly, are chained in the graph's root order so
-    that their joint distribution stays modelled.  The result is acyclic:
-    ``sensitive`` has no parents, and a chained root's parents are ``sensitive`` and
-    earlier roots only.
+    sets the sensitive attribute, so its own mechanism is never used), and the
+    columns are put in a causal order of what is left: ``sensitive`` first, then
+    the graph's topological levels (the roots, then the columns whose longest path
+    from a root has one edge, and so on; in node order within a level), and
+    ``target``, when it is a sink, last.  Each column that is not
+    resolving becomes a child of every column before it: of ``sensitive``, whose
+    association with the non-descendants the graph does not explain (the roots it
+    is modelled jointly with, columns it leaves unconnected) and with the
+    descendants beyond the graph's paths (a direct effect it omits) is then
+    adapted, and of the other columns, so that the dependences the graph omits
+    between them (Adult's workclass and occupation, which it leaves conditionally
+    independent) are modelled too.  Demographic parity asks the adapted rows of
+    one group to be distributed as the reference group's rows, jointly: a model
+    that keeps only the graph's dependences maps each column's conditional
+    distribution but not what the graph omits, and a classifier then tells the
+    groups apart by it.  The graph decides the order of the map.  Resolving
+    columns keep the graph's parents only.  The result is acyclic.
 
     Parameters
     ----------
     graph : CausalGraph
     sensitive : str
     resolving : iterable of str, default=()
-        Columns that get no new edge.
+        Columns that get no new edge into them.
+    target : str, default=None
+        The label: when it is a sink of ``graph`` it stays one (last in the order),
+        so that prediction rows, which lack it, can be adapted.
 
     Returns
     -------
@@ -89,17 +98,20 @@ def adaptation_graph(graph: CausalGraph, sensitive: str, resolving: Iterable[str
     >>> from debiasgen.fairness.adapter import adaptation_graph
     >>> g = CausalGraph([("age", "hours"), ("sex", "job")], nodes=["age", "sex", "job",
     ...                                                           "hours"])
-    >>> sorted(adaptation_graph(g, "sex").edges)
-    [('age', 'hours'), ('sex', 'age'), ('sex', 'hours'), ('sex', 'job')]
+    >>> sorted(adaptation_graph(g, "sex").edges)  # doctest: +NORMALIZE_WHITESPACE
+    [('age', 'hours'), ('age', 'job'), ('job', 'hours'), ('sex', 'age'), ('sex', 'hours'),
+     ('sex', 'job')]
     >>> sorted(adaptation_graph(g, "sex", resolving=["age"]).edges)
-    [('age', 'hours'), ('sex', 'hours'), ('sex', 'job')]
+    [('age', 'hours'), ('age', 'job'), ('job', 'hours'), ('sex', 'hours'), ('sex', 'job')]
     """
     resolving = set(resolving)
     edges = [e for e in graph.edges if e[1] != sensitive]
-    associated = [c for c in graph.nodes if c != sensitive and c not in resolving]
-    added = [(sensitive, c) for c in associated]
-    roots = [r for r in graph.roots if r in associated]
-    added += [(a, b) for k, b in enumerate(roots) for a in roots[:k]]
+    kept = CausalGraph(edges, nodes=graph.nodes)
+    order = [sensitive] + [c for level in kept.topological_levels() for c in level
+                           if c != sensitive]
+    if target is not None and target in kept and not kept.children(target):
+        order = [c for c in order if c != target] + [target]
+    added = [(a, b) for k, b in enumerate(order) if b not in resolving for a in order[:k]]
     origins = {e: o for e, o in graph.origins.items() if e in set(edges)}
     origins.update({e: "rule" for e in added if e not in set(edges)})
     position = {c: k for k, c in enumerate(graph.nodes)}  # a deterministic edge order
@@ -470,7 +482,8 @@ class FairAdapter(TransformerMixin, BaseEstimator):
             else:  # unmentioned columns keep their dependence on the mentioned ones
                 base = completed_graph(CausalGraph.coerce(self.graph), list(data.columns),
                                        self.target_, model.get_params().get("unmentioned"))
-        return model.fit(data, graph=adaptation_graph(base, self.sensitive, self.resolving))
+        return model.fit(data, graph=adaptation_graph(base, self.sensitive, self.resolving,
+                                                      self.target_))
 
     def _fit_on(self, model, data, graph):
         if graph is None:
