@@ -149,12 +149,19 @@ def test_report_prints_and_saves_the_fairness_tables(files, tmp_path, capsys):
     assert out.with_suffix(".png").stat().st_size > 1000
 
 
-def test_fit_discovers_a_graph(tmp_path):
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_fit_discovers_a_graph(tmp_path, capsys, suffix):
     data = table(300, 1)[["s", "x", "y"]]
-    data.to_csv(tmp_path / "d.csv", index=False)
-    rc = main(["fit", str(tmp_path / "d.csv"), "--discover", "--sensitive", "s", "--target",
-               "y", "-o", str(tmp_path / "m.dbg"), "--epochs", "1", "-q"])
+    if suffix == ".csv":
+        data.to_csv(tmp_path / "d.csv", index=False)
+    else:  # streamed: discovery reads a sample of the rows
+        pytest.importorskip("pyarrow")
+        data.to_parquet(tmp_path / "d.parquet", index=False, row_group_size=100)
+    rc = main(["fit", str(tmp_path / f"d{suffix}"), "--discover", "--sensitive", "s",
+               "--target", "y", "-o", str(tmp_path / "m.dbg"), "--epochs", "1"])
     assert rc == 0
+    streaming = "streaming " if suffix == ".parquet" else ""
+    assert f"{streaming}discovering a graph and fitting on 300 rows" in capsys.readouterr().err
     graph = CCGMSynthesizer.load(tmp_path / "m.dbg").graph_
     assert set(graph.nodes) == {"s", "x", "y"}
     assert graph.children("y") == () and graph.parents("s") == ()

@@ -237,8 +237,6 @@ def test_bad_sources_are_clear_errors(tmp_path):
     df.assign(when=pd.Timestamp("2024-01-01")).to_parquet(tmp_path / "time.parquet")
     with pytest.raises(InvalidTypeError, match="time.parquet.*column 'when'.*datetime"):
         model.fit(tmp_path / "time.parquet", graph=GRAPH)
-    with pytest.raises(InvalidParameterError, match="graph=.*in-memory DataFrame"):
-        model.fit(good)
     with pytest.raises(InvalidParameterError, match="learn_edges=True needs an in-memory"):
         model.fit(good, graph=GRAPH, learn_edges=True)
     with pytest.raises(GraphError, match="'zz'.*not columns of the data"):
@@ -263,3 +261,45 @@ def test_the_sketch_refuses_a_column_changing_kind():
     sketch.update(pd.DataFrame({"a": [1.0, 2.0]}))
     with pytest.raises(DataValidationError, match="column 'a'.*one type in every file"):
         sketch.update(pd.DataFrame({"a": ["x", "y"]}))
+
+
+@pytest.mark.filterwarnings("ignore:columns .* have missing values")
+def test_without_a_graph_the_graph_is_discovered_as_in_memory(tmp_path):
+    """A source of at most DISCOVERY_ROWS rows is sampled whole, so discovery sees the
+    rows the in-memory fit sees and finds the same graph, knowledge kept."""
+    df = table(3000, seed=4)
+    paths = write_parts(df, tmp_path / "d", parts=2, row_group=700)
+    knowledge = dict(sensitive="s", target="y")
+    streamed = CCGMSynthesizer(epochs=1, **PARAMS).fit(paths, **knowledge)
+    memory = CCGMSynthesizer(epochs=1, **PARAMS).fit(df, **knowledge)
+    assert streamed.graph_ == memory.graph_
+    assert streamed.graph_.edges  # the associations were found
+    assert streamed.graph_.parents("s") == () and streamed.graph_.children("y") == ()
+
+
+@pytest.mark.filterwarnings("ignore:columns .* have missing values")
+def test_discovery_reads_a_bounded_hashed_sample(tmp_path, monkeypatch):
+    import debiasgen.structure.discovery as discovery
+
+    seen = []
+    real = discovery.discover_graph
+
+    def recording(rows, **kwargs):
+        seen.append(rows.copy())
+        return real(rows, **kwargs)
+
+    monkeypatch.setattr(discovery, "discover_graph", recording)
+    monkeypatch.setattr(streaming_fit, "DISCOVERY_ROWS", 600)
+    df = table(6000, seed=5)
+    paths = write_parts(df, tmp_path / "d", parts=3, row_group=500)
+    graphs = [CCGMSynthesizer(epochs=1, **PARAMS).fit(source).graph_
+              for source in (paths, str(tmp_path / "d"))]
+    assert graphs[0] == graphs[1]  # the same rows from any form of the source
+    assert len(seen) == 2 and seen[0].equals(seen[1])
+    assert 450 < len(seen[0]) < 750  # about 600 of 6,000 rows
+    # whole rows of the source, spread over all of it
+    rows = df.reset_index(drop=True)
+    merged = seen[0].reset_index(drop=True)
+    assert merged["x"].dropna().isin(set(rows["x"].dropna())).all()
+    first = rows["x"].iloc[:3000].dropna()
+    assert 0.3 < merged["x"].isin(set(first)).mean() < 0.7

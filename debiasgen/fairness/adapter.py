@@ -15,7 +15,10 @@ Which columns are adapted (see :func:`adaptation_graph`):
   attribute beyond the graph's paths (the roots modelled jointly with it, the
   columns the graph leaves associated, effects it omits) is treated as a
   bidirected edge, as fairadapt's confounding matrix does: the adapter fits its
-  own model on a graph where the sensitive attribute is a parent of each of them.
+  own model on a graph where the sensitive attribute is a parent of each of them,
+  and each column a child of every column before it in the graph's order, so that
+  the adapted rows of one group follow the reference group's joint distribution,
+  dependences the graph omits included.
 
 ``resolving`` columns keep their observed values everywhere (the paths through
 them are deemed fair); their descendants are adapted from the kept value.
@@ -270,7 +273,9 @@ class FairAdapter(TransformerMixin, BaseEstimator):
         Columns kept at their observed values (paths through them deemed fair).
     criterion : {"cf", "dp"}, default="cf"
         Which columns are adapted: the graph's descendants of ``sensitive``
-        (``"cf"``), or every column but the resolving ones (``"dp"``).
+        (``"cf"``), or every column but the resolving ones (``"dp"``), through a
+        model in which each column depends on every column before it in the
+        graph's order (:func:`adaptation_graph`).
     graph : CausalGraph, list of (parent, child), networkx.DiGraph or adjacency DataFrame
         The causal graph, when the synthesizer is not fitted (a fitted one brings
         its own: passing both is refused).  ``None`` discovers one (``sensitive``

@@ -335,8 +335,9 @@ def _cmd_fit(args) -> None:
     from debiasgen.model.synthesizer import CCGMSynthesizer
 
     _check_output(args.output, "model.dbg")
-    if not args.discover and _table_format(Path(args.data)) == "parquet":
-        # a Parquet table with a graph is streamed: memory bounded by batches, not rows
+    if _table_format(Path(args.data)) == "parquet":
+        # a Parquet table is streamed: memory bounded by batches, not rows (discovery
+        # reads a sample of rows)
         from debiasgen.io.parquet import open_source
 
         _check_input(Path(args.data))

@@ -27,8 +27,11 @@ A row group is read in batches, but pyarrow decodes a row group's column chunks
 whole: memory also grows with the largest row group (write files with row groups
 of about a million rows or fewer).
 
-The graph must be given: discovery needs an in-memory frame, and so does learning
-edges; both are refused with an error that says so.
+Without a graph, the encoder pass also keeps a hashed sample of whole rows (each
+row with probability about :data:`DISCOVERY_ROWS` over the row count, under the fit's
+seed), and the graph is discovered on it (:func:`~debiasgen.structure.discover_graph`,
+which uses at most 20,000 of its complete rows, as it does in memory).  Learning edges
+needs an in-memory frame and is refused with an error that says so.
 """
 
 from __future__ import annotations
@@ -45,11 +48,13 @@ from debiasgen.io.parquet import open_source
 from debiasgen.model.synthesizer import _complete_graph
 from debiasgen.structure.knowledge import check_knowledge, require_edges
 
-__all__ = ["BUFFER_ROWS", "READ_ROWS", "VALIDATION_ROWS", "fit_parquet", "held_out"]
+__all__ = ["BUFFER_ROWS", "DISCOVERY_ROWS", "READ_ROWS", "VALIDATION_ROWS", "fit_parquet",
+           "held_out"]
 
 READ_ROWS = 16_384  # rows read (and encoded) at a time
 BUFFER_ROWS = 65_536  # rows of the shuffle buffer
 VALIDATION_ROWS = 65_536  # held-out rows kept in memory, at most about
+DISCOVERY_ROWS = 40_000  # rows sampled for discovery (graph=None), about
 
 
 def held_out(first_row: int, n: int, key: int, threshold: int) -> np.ndarray:
@@ -62,6 +67,16 @@ def held_out(first_row: int, n: int, key: int, threshold: int) -> np.ndarray:
         z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
         z = z ^ (z >> np.uint64(31))
     return z < np.uint64(threshold)
+
+
+def _finish_graph(graph, columns, knowledge, unmentioned) -> CausalGraph:
+    """``graph`` checked against the columns and the knowledge, and completed over
+    the columns, as the in-memory fit does."""
+    graph = CausalGraph.coerce(graph)
+    graph.check_columns(columns)
+    graph = require_edges(graph, knowledge, add=False)
+    graph = graph.add_nodes(s for s in knowledge.sensitive if s not in graph)
+    return _complete_graph(graph, columns, unmentioned)
 
 
 def _in_file(err: DebiasgenError, group) -> DebiasgenError:
@@ -79,19 +94,13 @@ def fit_parquet(estimator, source, graph, *, learn_edges: bool, sensitive=None, 
     Raises
     ------
     InvalidParameterError
-        ``graph`` is None (discovery needs an in-memory frame) or ``learn_edges``
-        is True.
+        ``learn_edges`` is True.
     DataValidationError, InvalidTypeError
         See :func:`debiasgen.io.parquet.open_source` and ``validate_frame``; a
         batch's error names its file and row group.
     """
     from debiasgen.nn.network import Fitting
 
-    if graph is None:
-        raise InvalidParameterError(
-            "fit(X) with Parquet data needs graph=...: discovering a graph needs an "
-            "in-memory DataFrame; discover one on a sample (e.g. "
-            "discover_graph(pd.read_parquet(path).sample(50_000))) and pass it as graph.")
     if learn_edges:
         raise InvalidParameterError(
             "learn_edges=True needs an in-memory DataFrame; with Parquet data pass the "
@@ -101,28 +110,31 @@ def fit_parquet(estimator, source, graph, *, learn_edges: bool, sensitive=None, 
     columns = src.columns
     knowledge = check_knowledge(columns, sensitive=sensitive, target=target,
                                 required=required, forbidden=forbidden, tiers=tiers)
-    graph = CausalGraph.coerce(graph)
-    graph.check_columns(columns)
-    graph = require_edges(graph, knowledge, add=False)
-    graph = graph.add_nodes(s for s in knowledge.sensitive if s not in graph)
-    graph = _complete_graph(graph, columns, estimator.unmentioned)
+    if graph is not None:  # checked before the pass, which may be long
+        graph = _finish_graph(graph, columns, knowledge, estimator.unmentioned)
 
     seed = seed_from(estimator.random_state)
     sketch_seed, key, order_seed = np.random.SeedSequence(seed).generate_state(3, np.uint64)
+    sample_key = np.random.SeedSequence([seed, 3]).generate_state(1, np.uint64)[0]
     n = src.n_rows
     n_val = min(int(round(n * estimator.validation_fraction)) if n >= 20 else 0,
                 VALIDATION_ROWS)
     threshold = min(int(n_val / n * 2.0**64), 2**64 - 1)
+    sample_threshold = 0 if graph is not None else min(int(DISCOVERY_ROWS / n * 2.0**64),
+                                                        2**64 - 1)
     held: list[pd.DataFrame] = []
+    sample: list[pd.DataFrame] = []
     reading = {"group": None}  # the row group being read, for errors
 
     def first_pass():
         for group, offset, frame in src.iter_batches(READ_ROWS):
             reading["group"] = group
-            if threshold:
-                mask = held_out(group.first_row + offset, len(frame), int(key), threshold)
-                if mask.any():
-                    held.append(frame[mask])
+            for share, rows, k in ((threshold, held, key), (sample_threshold, sample,
+                                                            sample_key)):
+                if share:
+                    mask = held_out(group.first_row + offset, len(frame), int(k), share)
+                    if mask.any():
+                        rows.append(frame[mask])
             yield frame
         reading["group"] = None
 
@@ -133,6 +145,15 @@ def fit_parquet(estimator, source, graph, *, learn_edges: bool, sensitive=None, 
         if reading["group"] is None:
             raise
         raise _in_file(err, reading["group"]) from None
+    if graph is None:
+        from debiasgen.structure.discovery import discover_graph
+
+        rows = pd.concat(sample, ignore_index=True) if sample else pd.DataFrame(columns=columns)
+        sample.clear()
+        graph = _finish_graph(discover_graph(
+            rows, sensitive=sensitive, target=target, required=required, forbidden=forbidden,
+            tiers=tiers, random_state=seed, verbose=bool(estimator.verbose)),
+            columns, knowledge, estimator.unmentioned)
     validation = None
     if held:
         validation = encoder.encode(pd.concat(held, ignore_index=True))

@@ -302,8 +302,9 @@ class CCGMSynthesizer(BaseEstimator):
             uniform sample of at most 200,000 values a column plus the exact
             range), then each epoch reads the row groups in shuffled order through
             a shuffle buffer; a hashed share of the rows (at most about 65,536) is
-            held out for early stopping.  It needs ``graph`` (no discovery) and
-            ``learn_edges=False``.
+            held out for early stopping.  Without ``graph``, the graph is
+            discovered on a hashed sample of about 40,000 rows kept by that pass.
+            It needs ``learn_edges=False``.
         y : None
             Ignored (scikit-learn passes one); the target is one of ``X``'s
             columns.  A graph given here is refused: pass it as ``graph=``.
