@@ -15,7 +15,6 @@ from debiasgen import (
     CCGMSynthesizer,
     DataValidationError,
     GraphError,
-    InvalidParameterError,
     InvalidTypeError,
 )
 from debiasgen.core.encoding import TabularEncoder
@@ -237,8 +236,6 @@ def test_bad_sources_are_clear_errors(tmp_path):
     df.assign(when=pd.Timestamp("2024-01-01")).to_parquet(tmp_path / "time.parquet")
     with pytest.raises(InvalidTypeError, match="time.parquet.*column 'when'.*datetime"):
         model.fit(tmp_path / "time.parquet", graph=GRAPH)
-    with pytest.raises(InvalidParameterError, match="learn_edges=True needs an in-memory"):
-        model.fit(good, graph=GRAPH, learn_edges=True)
     with pytest.raises(GraphError, match="'zz'.*not columns of the data"):
         model.fit(good, graph=[("s", "zz")])
     assert not hasattr(model, "network_")  # nothing was fitted by the failures
@@ -265,7 +262,7 @@ def test_the_sketch_refuses_a_column_changing_kind():
 
 @pytest.mark.filterwarnings("ignore:columns .* have missing values")
 def test_without_a_graph_the_graph_is_discovered_as_in_memory(tmp_path):
-    """A source of at most DISCOVERY_ROWS rows is sampled whole, so discovery sees the
+    """A source of at most SAMPLE_ROWS rows is sampled whole, so discovery sees the
     rows the in-memory fit sees and finds the same graph, knowledge kept."""
     df = table(3000, seed=4)
     paths = write_parts(df, tmp_path / "d", parts=2, row_group=700)
@@ -289,7 +286,7 @@ def test_discovery_reads_a_bounded_hashed_sample(tmp_path, monkeypatch):
         return real(rows, **kwargs)
 
     monkeypatch.setattr(discovery, "discover_graph", recording)
-    monkeypatch.setattr(streaming_fit, "DISCOVERY_ROWS", 600)
+    monkeypatch.setattr(streaming_fit, "SAMPLE_ROWS", 600)
     df = table(6000, seed=5)
     paths = write_parts(df, tmp_path / "d", parts=3, row_group=500)
     graphs = [CCGMSynthesizer(epochs=1, **PARAMS).fit(source).graph_
@@ -303,3 +300,26 @@ def test_discovery_reads_a_bounded_hashed_sample(tmp_path, monkeypatch):
     assert merged["x"].dropna().isin(set(rows["x"].dropna())).all()
     first = rows["x"].iloc[:3000].dropna()
     assert 0.3 < merged["x"].isin(set(first)).mean() < 0.7
+
+
+@pytest.mark.filterwarnings("ignore:columns .* have missing values")
+def test_edges_are_learned_on_the_sample_as_in_memory(tmp_path):
+    """The graph leaves out s -> y; a source sampled whole learns what memory learns,
+    with the same scores, and the epochs then stream under the extended graph."""
+    df = table(3000, seed=4)
+    paths = write_parts(df, tmp_path / "d", parts=2, row_group=700)
+    partial = [("s", "x"), ("x", "y"), ("k", "y")]
+    streamed = CCGMSynthesizer(epochs=8, **PARAMS).fit(paths, graph=partial, learn_edges=True)
+    memory = CCGMSynthesizer(epochs=8, **PARAMS).fit(df, graph=partial, learn_edges=True)
+    assert streamed.learned_edges_ == memory.learned_edges_ == (("s", "y"),)
+    assert streamed.graph_ == memory.graph_
+    assert streamed.graph_.origin("s", "y") == "learned"
+    pd.testing.assert_frame_equal(streamed.edge_scores_, memory.edge_scores_)
+    # the streamed model uses the learned edge: y's share differs by s
+    rows = streamed.sample(4000, random_state=0)
+    share = (rows["y"] == "hi").groupby(rows["s"]).mean()
+    truth = (df["y"] == "hi").groupby(df["s"]).mean()
+    assert abs((share["m"] - share["f"]) - (truth["m"] - truth["f"])) < 0.08
+    # refitting without learning drops the scores of the earlier fit
+    streamed.fit(paths, graph=partial)
+    assert streamed.learned_edges_ == () and not hasattr(streamed, "edge_scores_")

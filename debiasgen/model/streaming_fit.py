@@ -27,11 +27,12 @@ A row group is read in batches, but pyarrow decodes a row group's column chunks
 whole: memory also grows with the largest row group (write files with row groups
 of about a million rows or fewer).
 
-Without a graph, the encoder pass also keeps a hashed sample of whole rows (each
-row with probability about :data:`DISCOVERY_ROWS` over the row count, under the fit's
-seed), and the graph is discovered on it (:func:`~debiasgen.structure.discover_graph`,
-which uses at most 20,000 of its complete rows, as it does in memory).  Learning edges
-needs an in-memory frame and is refused with an error that says so.
+Without a graph, or with ``learn_edges=True``, the encoder pass also keeps a hashed
+sample of whole rows (each row with probability about :data:`SAMPLE_ROWS` over the
+row count, under the fit's seed).  The graph is discovered on it
+(:func:`~debiasgen.structure.discover_graph`, which uses at most 20,000 of its
+complete rows, as it does in memory), and edges are learned on it (from at most
+20,000 of its rows, as in memory); the epochs then stream under the resulting graph.
 """
 
 from __future__ import annotations
@@ -43,18 +44,18 @@ from debiasgen.core.encoding import TabularEncoder
 from debiasgen.core.graph import CausalGraph
 from debiasgen.core.sketch import RESERVOIR_ROWS
 from debiasgen.core.validation import seed_from
-from debiasgen.exceptions import DebiasgenError, InvalidParameterError
+from debiasgen.exceptions import DebiasgenError
 from debiasgen.io.parquet import open_source
 from debiasgen.model.synthesizer import _complete_graph
 from debiasgen.structure.knowledge import check_knowledge, require_edges
 
-__all__ = ["BUFFER_ROWS", "DISCOVERY_ROWS", "READ_ROWS", "VALIDATION_ROWS", "fit_parquet",
+__all__ = ["BUFFER_ROWS", "READ_ROWS", "SAMPLE_ROWS", "VALIDATION_ROWS", "fit_parquet",
            "held_out"]
 
 READ_ROWS = 16_384  # rows read (and encoded) at a time
 BUFFER_ROWS = 65_536  # rows of the shuffle buffer
 VALIDATION_ROWS = 65_536  # held-out rows kept in memory, at most about
-DISCOVERY_ROWS = 40_000  # rows sampled for discovery (graph=None), about
+SAMPLE_ROWS = 40_000  # rows sampled for discovery and edge learning, about
 
 
 def held_out(first_row: int, n: int, key: int, threshold: int) -> np.ndarray:
@@ -69,12 +70,12 @@ def held_out(first_row: int, n: int, key: int, threshold: int) -> np.ndarray:
     return z < np.uint64(threshold)
 
 
-def _finish_graph(graph, columns, knowledge, unmentioned) -> CausalGraph:
+def _finish_graph(graph, columns, knowledge, unmentioned, learn_edges) -> CausalGraph:
     """``graph`` checked against the columns and the knowledge, and completed over
     the columns, as the in-memory fit does."""
     graph = CausalGraph.coerce(graph)
     graph.check_columns(columns)
-    graph = require_edges(graph, knowledge, add=False)
+    graph = require_edges(graph, knowledge, add=learn_edges)
     graph = graph.add_nodes(s for s in knowledge.sensitive if s not in graph)
     return _complete_graph(graph, columns, unmentioned)
 
@@ -93,25 +94,19 @@ def fit_parquet(estimator, source, graph, *, learn_edges: bool, sensitive=None, 
 
     Raises
     ------
-    InvalidParameterError
-        ``learn_edges`` is True.
     DataValidationError, InvalidTypeError
         See :func:`debiasgen.io.parquet.open_source` and ``validate_frame``; a
         batch's error names its file and row group.
     """
     from debiasgen.nn.network import Fitting
 
-    if learn_edges:
-        raise InvalidParameterError(
-            "learn_edges=True needs an in-memory DataFrame; with Parquet data pass the "
-            "full graph, or learn edges on a sample in memory first and pass its graph_.")
     device = estimator._torch_device()  # "cuda" without CUDA fails before any work
     src = open_source(source)
     columns = src.columns
     knowledge = check_knowledge(columns, sensitive=sensitive, target=target,
                                 required=required, forbidden=forbidden, tiers=tiers)
     if graph is not None:  # checked before the pass, which may be long
-        graph = _finish_graph(graph, columns, knowledge, estimator.unmentioned)
+        graph = _finish_graph(graph, columns, knowledge, estimator.unmentioned, learn_edges)
 
     seed = seed_from(estimator.random_state)
     sketch_seed, key, order_seed = np.random.SeedSequence(seed).generate_state(3, np.uint64)
@@ -120,8 +115,8 @@ def fit_parquet(estimator, source, graph, *, learn_edges: bool, sensitive=None, 
     n_val = min(int(round(n * estimator.validation_fraction)) if n >= 20 else 0,
                 VALIDATION_ROWS)
     threshold = min(int(n_val / n * 2.0**64), 2**64 - 1)
-    sample_threshold = 0 if graph is not None else min(int(DISCOVERY_ROWS / n * 2.0**64),
-                                                        2**64 - 1)
+    sampled = graph is None or learn_edges
+    sample_threshold = min(int(SAMPLE_ROWS / n * 2.0**64), 2**64 - 1) if sampled else 0
     held: list[pd.DataFrame] = []
     sample: list[pd.DataFrame] = []
     reading = {"group": None}  # the row group being read, for errors
@@ -145,15 +140,24 @@ def fit_parquet(estimator, source, graph, *, learn_edges: bool, sensitive=None, 
         if reading["group"] is None:
             raise
         raise _in_file(err, reading["group"]) from None
+    rows = pd.concat(sample, ignore_index=True) if sample else pd.DataFrame(columns=columns)
+    sample.clear()
     if graph is None:
         from debiasgen.structure.discovery import discover_graph
 
-        rows = pd.concat(sample, ignore_index=True) if sample else pd.DataFrame(columns=columns)
-        sample.clear()
         graph = _finish_graph(discover_graph(
             rows, sensitive=sensitive, target=target, required=required, forbidden=forbidden,
             tiers=tiers, random_state=seed, verbose=bool(estimator.verbose)),
-            columns, knowledge, estimator.unmentioned)
+            columns, knowledge, estimator.unmentioned, learn_edges)
+    fitting = Fitting(seed, device=device)
+    network = estimator._network(fitting, encoder, graph)
+    learned_edges, edge_scores = (), None
+    if learn_edges:  # as in memory: after the first network, then a new one
+        codes, values = encoder.encode(rows)
+        graph, learned_edges, edge_scores = estimator._learn_edge_rounds(
+            fitting, rows, knowledge, encoder, graph, codes, values)
+        network = estimator._network(fitting, encoder, graph)
+    del rows
     validation = None
     if held:
         validation = encoder.encode(pd.concat(held, ignore_index=True))
@@ -169,8 +173,6 @@ def fit_parquet(estimator, source, graph, *, learn_edges: bool, sensitive=None, 
             if len(frame):
                 yield encoder.encode(frame)
 
-    fitting = Fitting(seed, device=device)
-    network = estimator._network(fitting, encoder, graph)
     history = fitting.train_stream(
         network, epoch_chunks, validation, epochs=estimator.epochs,
         batch_size=estimator._batch_size(n - n_val), learning_rate=estimator.learning_rate,
@@ -178,10 +180,12 @@ def fit_parquet(estimator, source, graph, *, learn_edges: bool, sensitive=None, 
     )
     # Everything is computed; only now is the estimator changed.
     estimator.__dict__.pop("edge_scores_", None)
+    if edge_scores is not None:
+        estimator.edge_scores_ = edge_scores
     estimator.n_features_in_ = len(columns)
     estimator.feature_names_in_ = np.asarray(columns, dtype=object)
     estimator.graph_, estimator.encoder_, estimator.network_ = graph, encoder, network
-    estimator.history_, estimator.learned_edges_ = history, ()
+    estimator.history_, estimator.learned_edges_ = history, learned_edges
     estimator.removed_edges_ = ()
     estimator._removal = None
     return estimator

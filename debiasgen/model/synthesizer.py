@@ -303,8 +303,8 @@ class CCGMSynthesizer(BaseEstimator):
             range), then each epoch reads the row groups in shuffled order through
             a shuffle buffer; a hashed share of the rows (at most about 65,536) is
             held out for early stopping.  Without ``graph``, the graph is
-            discovered on a hashed sample of about 40,000 rows kept by that pass.
-            It needs ``learn_edges=False``.
+            discovered on a hashed sample of about 40,000 rows kept by that pass;
+            ``learn_edges=True`` learns edges on the same sample.
         y : None
             Ignored (scikit-learn passes one); the target is one of ``X``'s
             columns.  A graph given here is refused: pass it as ``graph=``.
@@ -432,16 +432,8 @@ class CCGMSynthesizer(BaseEstimator):
         network = self._network(fitting, encoder, graph)
         learned_edges, edge_scores = (), None
         if learn_edges:
-            for _ in range(_EDGE_ROUNDS):
-                learned, final, edge_scores = self._learn_edges(
-                    fitting, X, knowledge, encoder, graph, codes, values)
-                learned_edges += learned
-                graph = CausalGraph(
-                    graph.edges + learned, nodes=columns,
-                    origins={**graph.origins, **dict.fromkeys(learned, "learned")},
-                )
-                if final:
-                    break
+            graph, learned_edges, edge_scores = self._learn_edge_rounds(
+                fitting, X, knowledge, encoder, graph, codes, values)
             network = self._network(fitting, encoder, graph)
         history = fitting.train(
             network, codes, values, epochs=self.epochs,
@@ -462,6 +454,23 @@ class CCGMSynthesizer(BaseEstimator):
         self.removed_edges_ = ()
         self._removal = None
         return self
+
+    def _learn_edge_rounds(self, fitting, X, knowledge, encoder, graph, codes, values):
+        """``graph`` with the learned edges, the learned edges and ``edge_scores_``:
+        rounds of :meth:`_learn_edges` until nothing is turned round (at most
+        ``_EDGE_ROUNDS``), on the rows ``X`` (encoded: ``codes``, ``values``)."""
+        learned_edges, edge_scores = (), None
+        for _ in range(_EDGE_ROUNDS):
+            learned, final, edge_scores = self._learn_edges(
+                fitting, X, knowledge, encoder, graph, codes, values)
+            learned_edges += learned
+            graph = CausalGraph(
+                graph.edges + learned, nodes=list(X.columns),
+                origins={**graph.origins, **dict.fromkeys(learned, "learned")},
+            )
+            if final:
+                break
+        return graph, learned_edges, edge_scores
 
     def _learn_edges(self, fitting, X, knowledge, encoder, graph, codes, values):
         """Train gates on the allowed missing edges; return the edges to add (open
