@@ -79,6 +79,20 @@ def test_adaptation_graph_keeps_a_label_with_children_where_the_graph_puts_it():
     g = CausalGraph([("sex", "y"), ("y", "z")], nodes=["z", "y", "sex"])
     out = adaptation_graph(g, "sex", target="y")
     assert set(out.edges) == {("sex", "y"), ("sex", "z"), ("y", "z")}
+    # the sensitive attribute stays first, even named as the target
+    assert adaptation_graph(g, "sex", target="sex").parents("sex") == ()
+
+
+def test_a_dp_adapter_needs_a_label_kept_in_X_at_transform(table):
+    """Only the label passed as y stays a sink of the dp model; one left in X is a
+    parent of later columns, and rows without it are refused by name."""
+    graph = [("sex", "job"), ("job", "hours"), ("sex", "y"), ("age", "hours")]
+    adapter = FairAdapter(CCGMSynthesizer(epochs=2, hidden_size=16), sensitive="sex",
+                          reference="M", criterion="dp", graph=graph, random_state=0)
+    adapter.fit(table)  # y, a level before hours, comes before it in the order
+    assert adapter.graph_.children("y") == ("hours",)
+    with pytest.raises(DataValidationError, match="lack column 'y'.*pass whole rows"):
+        adapter.transform(table.drop(columns="y"))
 
 
 def test_dp_adaptation_keeps_the_dependence_the_graph_omits():

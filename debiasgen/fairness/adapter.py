@@ -87,8 +87,9 @@ def adaptation_graph(graph: CausalGraph, sensitive: str, resolving: Iterable[str
     resolving : iterable of str, default=()
         Columns that get no new edge into them.
     target : str, default=None
-        The label: when it is a sink of ``graph`` it stays one (last in the order),
-        so that prediction rows, which lack it, can be adapted.
+        The label: when it has no children once the edges into ``sensitive`` are
+        dropped, it stays a sink (last in the order), so that prediction rows, which
+        lack it, can be adapted.  Every other column but the last gets children.
 
     Returns
     -------
@@ -112,13 +113,15 @@ def adaptation_graph(graph: CausalGraph, sensitive: str, resolving: Iterable[str
     kept = CausalGraph(edges, nodes=graph.nodes)
     order = [sensitive] + [c for level in kept.topological_levels() for c in level
                            if c != sensitive]
-    if target is not None and target in kept and not kept.children(target):
+    if target is not None and target != sensitive and target in kept \
+            and not kept.children(target):
         order = [c for c in order if c != target] + [target]
     added = [(a, b) for k, b in enumerate(order) if b not in resolving for a in order[:k]]
-    origins = {e: o for e, o in graph.origins.items() if e in set(edges)}
-    origins.update({e: "rule" for e in added if e not in set(edges)})
+    given = set(edges)
+    origins = {e: o for e, o in graph.origins.items() if e in given}
+    origins.update({e: "rule" for e in added if e not in given})
     position = {c: k for k, c in enumerate(graph.nodes)}  # a deterministic edge order
-    return CausalGraph(sorted(set(edges) | set(added),
+    return CausalGraph(sorted(given | set(added),
                               key=lambda e: (position[e[0]], position[e[1]])),
                        nodes=graph.nodes, origins=origins)
 
@@ -535,7 +538,10 @@ class FairAdapter(TransformerMixin, BaseEstimator):
         X : DataFrame
             Rows with the sensitive column and any of the fitted columns; a column
             may be absent (the label, at prediction time) only if it influences none
-            of the others.
+            of the others.  Under ``criterion="dp"`` that is the label passed as
+            ``y`` at ``fit`` (the model makes every other column a parent of later
+            ones): fit on ``X`` without the label and pass it as ``y`` to adapt rows
+            that lack it.
 
         Returns
         -------

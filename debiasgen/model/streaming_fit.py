@@ -130,6 +130,8 @@ def fit_parquet(estimator, source, graph, *, learn_edges: bool, sensitive=None, 
                     mask = held_out(group.first_row + offset, len(frame), int(k), share)
                     if mask.any():
                         rows.append(frame[mask])
+                        if len(rows) >= 256:  # few rows a frame on large sources: compact
+                            rows[:] = [pd.concat(rows, ignore_index=True)]
             yield frame
         reading["group"] = None
 
@@ -157,6 +159,7 @@ def fit_parquet(estimator, source, graph, *, learn_edges: bool, sensitive=None, 
         graph, learned_edges, edge_scores = estimator._learn_edge_rounds(
             fitting, rows, knowledge, encoder, graph, codes, values)
         network = estimator._network(fitting, encoder, graph)
+        del codes, values
     del rows
     validation = None
     if held:
