@@ -13,6 +13,10 @@ whose peak RSS is read from the OS (``resource.getrusage(RUSAGE_SELF).ru_maxrss`
   (sdmetrics-style quality, detection AUC) and TSTR AUROC (HistGradientBoosting
   trained on synthetic rows, tested on real ones; :mod:`adult_core`).  Targets:
   <= 12 s, quality >= .98, AUROC >= .915.
+* ``fit N, graph discovered``: the same source fitted without a graph (``--discover-rows``):
+  the encoder pass keeps a hashed sample of rows and the graph is discovered on it
+  (``sensitive="sex"``, ``target="income"``), then one epoch; total seconds and peak RSS
+  (memory must stay bounded as with a given graph).
 * ``sample N``: in-memory ``sample`` (target: 1M rows <= 4 s).
 * ``sample_to_parquet N``: streamed to a temporary file, deleted after (targets:
   >= 300,000 rows/s, peak RSS <= 1.5 GB for 100M rows).
@@ -133,8 +137,19 @@ def child_parquet(folder: str, n: int, chunk_rows: int) -> dict:
             "note": f"chunk_rows {chunk_rows:,}; {size / 2**20:,.0f} MiB"}
 
 
+def child_discover(folder: str, n: int) -> dict:
+    from debiasgen import CCGMSynthesizer
+
+    start = time.perf_counter()
+    synth = CCGMSynthesizer(epochs=1, random_state=0).fit(
+        str(Path(folder) / f"adult_{n}.parquet"), sensitive="sex", target="income")
+    return {"seconds": time.perf_counter() - start, "rows_per_s": None,
+            "note": f"total: encoder pass, discovery ({len(synth.graph_.edges)} edges), "
+                    "1 epoch"}
+
+
 CHILDREN = {"prepare": child_prepare, "fit": child_fit, "adult": child_adult,
-            "sample": child_sample, "parquet": child_parquet}
+            "sample": child_sample, "parquet": child_parquet, "discover": child_discover}
 
 
 def run_child(name: str, *args) -> dict:
@@ -149,6 +164,8 @@ def main(argv=None) -> None:
     parser.add_argument("--fit-rows", type=int, nargs="*", default=[10_000, 100_000])
     parser.add_argument("--epochs", type=int, default=1, help="epochs of each fit N")
     parser.add_argument("--adult-runs", type=int, default=3, help="0 skips the Adult fit")
+    parser.add_argument("--discover-rows", type=int, nargs="*", default=[],
+                        help="sizes N to fit from Parquet with the graph discovered")
     parser.add_argument("--sample-rows", type=int, nargs="*", default=[1_000_000])
     parser.add_argument("--parquet-rows", type=int, nargs="*", default=[10_000_000])
     parser.add_argument("--chunk-rows", type=int, default=1_000_000)
@@ -165,8 +182,9 @@ def main(argv=None) -> None:
         return
     folder = args.folder or tempfile.mkdtemp(prefix="debiasgen-scale-")
     os.makedirs(folder, exist_ok=True)
-    run_child("prepare", folder, *args.fit_rows)
+    run_child("prepare", folder, *sorted(set(args.fit_rows) | set(args.discover_rows)))
     jobs = [(f"fit {n:,}", "fit", n, args.epochs) for n in args.fit_rows]
+    jobs += [(f"fit {n:,}, graph discovered", "discover", n) for n in args.discover_rows]
     if args.adult_runs:
         jobs.append(("adult fit (defaults)", "adult", args.adult_runs))
     jobs += [(f"sample {n:,}", "sample", n) for n in args.sample_rows]
@@ -174,11 +192,11 @@ def main(argv=None) -> None:
              for n in args.parquet_rows]
     print(f"# {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} CPUs (shared: compare "
           "ratios), each row a fresh process")
-    print(f"{'measure':<28} {'seconds':>9} {'rows/s':>11} {'peak RSS MB':>12}  note")
+    print(f"{'measure':<32} {'seconds':>9} {'rows/s':>11} {'peak RSS MB':>12}  note")
     for label, name, *rest in jobs:
         r = run_child(name, folder, *rest)
         rate = "" if r["rows_per_s"] is None else f"{r['rows_per_s']:,.0f}"
-        print(f"{label:<28} {r['seconds']:>9.2f} {rate:>11} {r['peak_rss_mb']:>12,.0f}  "
+        print(f"{label:<32} {r['seconds']:>9.2f} {rate:>11} {r['peak_rss_mb']:>12,.0f}  "
               f"{r['note']}", flush=True)
 
 
