@@ -323,3 +323,12 @@ def test_edges_are_learned_on_the_sample_as_in_memory(tmp_path):
     # refitting without learning drops the scores of the earlier fit
     streamed.fit(paths, graph=partial)
     assert streamed.learned_edges_ == () and not hasattr(streamed, "edge_scores_")
+
+
+def test_discovery_without_complete_rows_says_it_read_a_sample(tmp_path):
+    df = table(300).assign(empty=np.nan)
+    df.to_parquet(tmp_path / "empty.parquet")
+    with pytest.warns(UserWarning, match="missing values"), \
+            pytest.raises(DataValidationError,
+                          match="sample of 300 of the source's 300 rows.*at least 10 complete"):
+        CCGMSynthesizer(epochs=1, **PARAMS).fit(tmp_path / "empty.parquet")

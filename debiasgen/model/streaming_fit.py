@@ -44,7 +44,7 @@ from debiasgen.core.encoding import TabularEncoder
 from debiasgen.core.graph import CausalGraph
 from debiasgen.core.sketch import RESERVOIR_ROWS
 from debiasgen.core.validation import seed_from
-from debiasgen.exceptions import DebiasgenError
+from debiasgen.exceptions import DataValidationError, DebiasgenError
 from debiasgen.io.parquet import open_source
 from debiasgen.model.synthesizer import _complete_graph
 from debiasgen.structure.knowledge import check_knowledge, require_edges
@@ -147,10 +147,16 @@ def fit_parquet(estimator, source, graph, *, learn_edges: bool, sensitive=None, 
     if graph is None:
         from debiasgen.structure.discovery import discover_graph
 
-        graph = _finish_graph(discover_graph(
-            rows, sensitive=sensitive, target=target, required=required, forbidden=forbidden,
-            tiers=tiers, random_state=seed, verbose=bool(estimator.verbose)),
-            columns, knowledge, estimator.unmentioned, learn_edges)
+        try:
+            found = discover_graph(
+                rows, sensitive=sensitive, target=target, required=required,
+                forbidden=forbidden, tiers=tiers, random_state=seed,
+                verbose=bool(estimator.verbose))
+        except DataValidationError as err:
+            raise DataValidationError(
+                f"discovering the graph on a sample of {len(rows):,} of the source's "
+                f"{n:,} rows: {err}") from None
+        graph = _finish_graph(found, columns, knowledge, estimator.unmentioned, learn_edges)
     fitting = Fitting(seed, device=device)
     network = estimator._network(fitting, encoder, graph)
     learned_edges, edge_scores = (), None
