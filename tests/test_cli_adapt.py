@@ -153,6 +153,23 @@ def test_dp_refits_on_the_training_rows(files, tmp_path):
     pd.testing.assert_frame_equal(adapted[reference], rows[reference], check_exact=True)
 
 
+def test_dp_streams_parquet_training_rows(files, tmp_path, capsys):
+    pytest.importorskip("pyarrow")
+    train = tmp_path / "data.parquet"
+    pd.read_csv(files / "data.csv").to_parquet(train, index=False, row_group_size=100)
+    out = tmp_path / "dp.parquet"
+    assert main(["adapt", str(files / "model.dbg"), str(files / "rows.parquet"),
+                 "--sensitive", "s", "--reference", "b", "--criterion", "dp", "--data",
+                 str(train), "-o", str(out)]) == 0
+    assert "streaming fitting the dp adaptation model on 300 rows x 4 columns" in \
+        capsys.readouterr().err
+    rows, adapted = read(files / "rows.parquet"), read(out)
+    assert list(adapted.columns) == COLUMNS and (adapted["s"] == "b").all()
+    reference = rows["s"] == "b"
+    pd.testing.assert_frame_equal(adapted[reference], rows[reference], check_exact=True)
+    assert (adapted.loc[~reference, "x"] != rows.loc[~reference, "x"]).all()
+
+
 def test_dp_without_training_rows_is_refused_before_any_work(files, tmp_path, capsys):
     out = tmp_path / "dp.csv"
     assert adapt(files, "rows.csv", out, "--reference", "b", "--criterion", "dp") == 1

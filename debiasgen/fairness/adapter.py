@@ -381,11 +381,15 @@ class FairAdapter(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : DataFrame
-            Training rows, with the sensitive column.
-        y : Series or array-like of shape (n_samples,), default=None
+        X : DataFrame, or Parquet path, folder, glob, list of paths or pyarrow Dataset
+            Training rows, with the sensitive column.  Parquet data is not read into
+            memory: the model is fitted from it in bounded memory
+            (:meth:`CCGMSynthesizer.fit`), and the sensitive column's distribution
+            is counted batch by batch.
+        y : Series or array-like of shape (n_samples,), or str, default=None
             A label modelled as one more column (named ``y.name``, or ``"target"``),
-            so that rows carrying it can have it adapted too.
+            so that rows carrying it can have it adapted too.  With Parquet data, the
+            name of the source's label column.
 
         Returns
         -------
@@ -402,6 +406,11 @@ class FairAdapter(TransformerMixin, BaseEstimator):
             ``y``'s length differs from ``X``'s, or its name is a column of ``X``.
         """
         self._check_params()
+        if not isinstance(X, pd.DataFrame):
+            from debiasgen.io.parquet import is_parquet_source
+
+            if is_parquet_source(X):
+                return self._fit_parquet(X, y)
         X = self._frame(X, fitting=True)
         data, self.target_ = X, None
         if y is not None:
@@ -433,14 +442,57 @@ class FairAdapter(TransformerMixin, BaseEstimator):
                 f"the sensitive column {self.sensitive!r} holds no values; adaptation "
                 "needs each row's observed sensitive value.")
         self.marginal_ = observed.value_counts(normalize=True, sort=False).sort_index()
+        return self._fit_from(data, list(data.columns), observed.unique())
+
+    def _fit_parquet(self, source, y) -> FairAdapter:
+        """:meth:`fit` on Parquet data: the label named by ``y``, the sensitive
+        column's distribution counted batch by batch, the model fitted from the
+        source."""
+        from debiasgen.io.parquet import open_source
+        from debiasgen.model.partition import BLOCK_ROWS
+
+        src = open_source(source)
+        columns = src.columns
+        if y is not None and not isinstance(y, str):
+            raise InvalidTypeError(
+                f"with Parquet data, y names the source's label column (y='income'), got "
+                f"{type(y).__name__}.")
+        unknown = [c for c in [self.sensitive, *self.resolving, *([y] if y else [])]
+                   if c not in columns]
+        if unknown:
+            raise UnknownColumnError(
+                f"{type(self).__name__}: {unknown!r} not columns of the data "
+                f"({columns!r}).")
+        counts = None
+        for file in src.files:
+            for batch in src.open(file).iter_batches(batch_size=BLOCK_ROWS,
+                                                     columns=[self.sensitive]):
+                part = batch.to_pandas()[self.sensitive].astype(object).value_counts(
+                    sort=False)  # object: categories may differ between batches
+                counts = part if counts is None else counts.add(part, fill_value=0)
+        counts = counts[counts > 0] if counts is not None else pd.Series(dtype=float)
+        if counts.sum() == 0:
+            raise DataValidationError(
+                f"the sensitive column {self.sensitive!r} holds no values; adaptation "
+                "needs each row's observed sensitive value.")
+        self.marginal_ = (counts / counts.sum()).rename("proportion").sort_index()
+        self.target_ = y
+        features = [c for c in columns if c != y]
+        self.feature_names_in_ = np.asarray(features, dtype=object)
+        self.n_features_in_ = len(features)
+        return self._fit_from(source, columns, counts.index.to_numpy())
+
+    def _fit_from(self, data, columns: list[str], seen) -> FairAdapter:
+        """The rest of :meth:`fit`: the model fitted on ``data`` (a frame or a Parquet
+        source with ``columns``), the reference checked against ``seen`` values."""
         fitted = self.synthesizer is not None and hasattr(self.synthesizer, "network_")
         if self.reference is not None and not fitted:
-            self._check_reference(observed.unique())  # before a fit
-        self.model_ = self._fit_model(data)
+            self._check_reference(seen)  # before a fit
+        self.model_ = self._fit_model(data, columns)
         if self.reference is not None:
             self._check_reference(None)
         self.graph_ = self.model_.graph_
-        missing = [c for c in data.columns if c not in self.graph_]
+        missing = [c for c in columns if c not in self.graph_]
         if missing:
             raise DataValidationError(
                 f"the fitted synthesizer has no columns {missing!r}; refit it on these "
@@ -467,7 +519,7 @@ class FairAdapter(TransformerMixin, BaseEstimator):
                 f"reference={self.reference!r} is not a value of {self.sensitive!r} "
                 f"({detail}).")
 
-    def _fit_model(self, data: pd.DataFrame) -> CCGMSynthesizer:
+    def _fit_model(self, data, columns: list[str]) -> CCGMSynthesizer:
         synth = CCGMSynthesizer() if self.synthesizer is None else self.synthesizer
         fitted = hasattr(synth, "network_")
         if fitted and self.graph is not None:
@@ -481,24 +533,24 @@ class FairAdapter(TransformerMixin, BaseEstimator):
         if model.get_params().get("random_state") is None and self.random_state is not None:
             model.set_params(random_state=seed_from(self.random_state))
         if self.criterion == "cf":
-            return self._fit_on(model, data, self.graph)
+            return self._fit_on(model, data, columns, self.graph)
         if fitted:
             base = synth.graph_
         else:
             if self.graph is None:  # discover, then adapt the discovered graph
-                base = self._fit_on(clone(model), data, None).graph_
+                base = self._fit_on(clone(model), data, columns, None).graph_
             else:  # unmentioned columns keep their dependence on the mentioned ones
-                base = completed_graph(CausalGraph.coerce(self.graph), list(data.columns),
+                base = completed_graph(CausalGraph.coerce(self.graph), columns,
                                        self.target_, model.get_params().get("unmentioned"))
         return model.fit(data, graph=adaptation_graph(base, self.sensitive, self.resolving,
                                                       self.target_))
 
-    def _fit_on(self, model, data, graph):
+    def _fit_on(self, model, data, columns, graph):
         if graph is None:
             targets = {} if self.target_ is None else {"target": self.target_}
             return model.fit(data, graph=None, sensitive=[self.sensitive], **targets)
         return model.fit(data, graph=completed_graph(
-            CausalGraph.coerce(graph), list(data.columns), self.target_,
+            CausalGraph.coerce(graph), columns, self.target_,
             model.get_params().get("unmentioned")))
 
     # -- transform ---------------------------------------------------------------

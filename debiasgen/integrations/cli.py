@@ -542,22 +542,30 @@ def _cmd_adapt(args) -> None:
         rows = read_table(args.rows)
     _check_adapt_rows(rows, synth, args, args.rows)
     if args.data:
-        train = read_table(args.data)
-        _check_adapt_rows(train, synth, args, args.data)
-        absent = [c for c in synth.graph_.nodes if c not in train.columns]
+        if _table_format(Path(args.data)) == "parquet":  # the adapter streams it
+            _check_input(Path(args.data))
+            train, head, n_train = str(args.data), _parquet_head(args.data), \
+                _parquet_rows(args.data)
+        else:
+            train = head = read_table(args.data)
+            n_train = len(train)
+        _check_adapt_rows(head, synth, args, args.data)
+        absent = [c for c in synth.graph_.nodes if c not in head.columns]
         if args.criterion == "dp" and absent:
             raise CommandError(
                 f"{str(args.data)!r} lacks the model's columns {absent!r}; --criterion dp "
                 "refits on every column of the model, so the training rows need them all."
             )
-    elif stream:  # marginal mode draws from these rows' distribution of the sensitive column
-        train = _parquet_column(args.rows, args.sensitive)
+    elif stream:  # marginal mode draws from these rows' distribution of the sensitive
+        train, head, n_train = str(args.rows), rows, None  # column, counted streaming
     else:
-        train = rows
+        train = head = rows
+        n_train = len(rows)
     if args.criterion == "dp":
         synth.set_params(verbose=0 if args.quiet else 1)
-        _say(args, f"fitting the dp adaptation model on {len(train):,} rows x "
-                   f"{train.shape[1]} columns ...")
+        how = "streaming " if isinstance(train, str) else ""
+        _say(args, f"{how}fitting the dp adaptation model on {n_train:,} rows x "
+                   f"{head.shape[1]} columns ...")
     adapter = FairAdapter(synth, sensitive=args.sensitive, reference=reference,
                           resolving=list(args.resolving or ()), criterion=args.criterion,
                           random_state=args.random_state)
@@ -598,14 +606,6 @@ def _parquet_head(path) -> pd.DataFrame:
     from debiasgen.io.parquet import iter_parquet
 
     return next(iter_parquet(path, 1000), pd.DataFrame())
-
-
-def _parquet_column(path, column: str) -> pd.DataFrame:
-    """One column of a Parquet file, read row group by row group."""
-    from debiasgen.io.parquet import iter_parquet
-    from debiasgen.model.partition import BLOCK_ROWS
-
-    return pd.concat(iter_parquet(path, BLOCK_ROWS, columns=[column]), ignore_index=True)
 
 
 def _parquet_rows(path) -> int:
