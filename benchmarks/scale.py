@@ -17,6 +17,10 @@ whose peak RSS is read from the OS (``resource.getrusage(RUSAGE_SELF).ru_maxrss`
   the encoder pass keeps a hashed sample of rows and the graph is discovered on it
   (``sensitive="sex"``, ``target="income"``), then one epoch; total seconds and peak RSS
   (memory must stay bounded as with a given graph).
+* ``adapt N``: a ``dp`` :class:`~debiasgen.FairAdapter` (reference ``"Male"``, the
+  literature graph) fitted from the same source (``--adapt-rows``; one epoch, income
+  as the label), then ``transform_to_parquet`` of the source: seconds of each and peak
+  RSS (bounded, as the fit's).
 * ``sample N``: in-memory ``sample`` (target: 1M rows <= 4 s).
 * ``sample_to_parquet N``: streamed to a temporary file, deleted after (targets:
   >= 300,000 rows/s, peak RSS <= 1.5 GB for 100M rows).
@@ -148,8 +152,28 @@ def child_discover(folder: str, n: int) -> dict:
                     "1 epoch"}
 
 
+def child_adapt(folder: str, n: int) -> dict:
+    from debiasgen import CCGMSynthesizer, FairAdapter
+    from debiasgen.datasets import adult_graph
+
+    source = str(Path(folder) / f"adult_{n}.parquet")
+    start = time.perf_counter()
+    adapter = FairAdapter(CCGMSynthesizer(epochs=1, random_state=0), sensitive="sex",
+                          reference="Male", criterion="dp", graph=adult_graph(),
+                          random_state=0).fit(source, "income")
+    fit_s = time.perf_counter() - start
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        adapter.transform_to_parquet(source, Path(tmp) / "adapted.parquet")
+        adapt_s = time.perf_counter() - start
+    return {"seconds": fit_s + adapt_s, "rows_per_s": n / adapt_s,
+            "note": f"fit (1 epoch) {fit_s:.1f} s, transform_to_parquet {adapt_s:.1f} s "
+                    "(rows/s: the transform)"}
+
+
 CHILDREN = {"prepare": child_prepare, "fit": child_fit, "adult": child_adult,
-            "sample": child_sample, "parquet": child_parquet, "discover": child_discover}
+            "sample": child_sample, "parquet": child_parquet, "discover": child_discover,
+            "adapt": child_adapt}
 
 
 def run_child(name: str, *args) -> dict:
@@ -166,6 +190,8 @@ def main(argv=None) -> None:
     parser.add_argument("--adult-runs", type=int, default=3, help="0 skips the Adult fit")
     parser.add_argument("--discover-rows", type=int, nargs="*", default=[],
                         help="sizes N to fit from Parquet with the graph discovered")
+    parser.add_argument("--adapt-rows", type=int, nargs="*", default=[],
+                        help="sizes N to fit a dp FairAdapter from Parquet and adapt")
     parser.add_argument("--sample-rows", type=int, nargs="*", default=[1_000_000])
     parser.add_argument("--parquet-rows", type=int, nargs="*", default=[10_000_000])
     parser.add_argument("--chunk-rows", type=int, default=1_000_000)
@@ -182,9 +208,11 @@ def main(argv=None) -> None:
         return
     folder = args.folder or tempfile.mkdtemp(prefix="debiasgen-scale-")
     os.makedirs(folder, exist_ok=True)
-    run_child("prepare", folder, *sorted(set(args.fit_rows) | set(args.discover_rows)))
+    run_child("prepare", folder, *sorted(set(args.fit_rows) | set(args.discover_rows)
+                                         | set(args.adapt_rows)))
     jobs = [(f"fit {n:,}", "fit", n, args.epochs) for n in args.fit_rows]
     jobs += [(f"fit {n:,}, graph discovered", "discover", n) for n in args.discover_rows]
+    jobs += [(f"adapt {n:,} (dp, from Parquet)", "adapt", n) for n in args.adapt_rows]
     if args.adult_runs:
         jobs.append(("adult fit (defaults)", "adult", args.adult_runs))
     jobs += [(f"sample {n:,}", "sample", n) for n in args.sample_rows]
