@@ -431,18 +431,9 @@ class FairAdapter(TransformerMixin, BaseEstimator):
                 raise DataValidationError(f"X has {len(X)} rows but y has {len(values)}.")
             data = X.assign(**{self.target_: pd.Series(values, index=X.index)
                                if not isinstance(y, pd.Series) else y.set_axis(X.index)})
-        unknown = [c for c in [self.sensitive, *self.resolving] if c not in data.columns]
-        if unknown:
-            raise UnknownColumnError(
-                f"{type(self).__name__}: {unknown!r} not columns of the data "
-                f"({list(data.columns)!r}).")
-        observed = data[self.sensitive].dropna()
-        if len(observed) == 0:
-            raise DataValidationError(
-                f"the sensitive column {self.sensitive!r} holds no values; adaptation "
-                "needs each row's observed sensitive value.")
-        self.marginal_ = observed.value_counts(normalize=True, sort=False).sort_index()
-        return self._fit_from(data, list(data.columns), observed.unique())
+        self._check_columns(list(data.columns), [])
+        self._set_marginal(data[self.sensitive].value_counts(sort=False))
+        return self._fit_from(data, list(data.columns))
 
     def _fit_parquet(self, source, y) -> FairAdapter:
         """:meth:`fit` on Parquet data: the label named by ``y``, the sensitive
@@ -457,12 +448,7 @@ class FairAdapter(TransformerMixin, BaseEstimator):
             raise InvalidTypeError(
                 f"with Parquet data, y names the source's label column (y='income'), got "
                 f"{type(y).__name__}.")
-        unknown = [c for c in [self.sensitive, *self.resolving, *([y] if y else [])]
-                   if c not in columns]
-        if unknown:
-            raise UnknownColumnError(
-                f"{type(self).__name__}: {unknown!r} not columns of the data "
-                f"({columns!r}).")
+        self._check_columns(columns, [y] if y else [])
         counts = None
         for file in src.files:
             for batch in src.open(file).iter_batches(batch_size=BLOCK_ROWS,
@@ -470,24 +456,35 @@ class FairAdapter(TransformerMixin, BaseEstimator):
                 part = batch.to_pandas()[self.sensitive].astype(object).value_counts(
                     sort=False)  # object: categories may differ between batches
                 counts = part if counts is None else counts.add(part, fill_value=0)
-        counts = counts[counts > 0] if counts is not None else pd.Series(dtype=float)
+        self._set_marginal(counts if counts is not None else pd.Series(dtype=float))
+        self.target_ = y
+        features = [c for c in columns if c != y]
+        self.feature_names_in_ = np.asarray(features, dtype=object)
+        self.n_features_in_ = len(features)
+        return self._fit_from(source, columns)
+
+    def _check_columns(self, columns: list[str], extra: list[str]) -> None:
+        unknown = [c for c in [self.sensitive, *self.resolving, *extra] if c not in columns]
+        if unknown:
+            raise UnknownColumnError(
+                f"{type(self).__name__}: {unknown!r} not columns of the data "
+                f"({columns!r}).")
+
+    def _set_marginal(self, counts: pd.Series) -> None:
+        """``marginal_`` from the sensitive column's value counts (missing values
+        left out)."""
         if counts.sum() == 0:
             raise DataValidationError(
                 f"the sensitive column {self.sensitive!r} holds no values; adaptation "
                 "needs each row's observed sensitive value.")
         self.marginal_ = (counts / counts.sum()).rename("proportion").sort_index()
-        self.target_ = y
-        features = [c for c in columns if c != y]
-        self.feature_names_in_ = np.asarray(features, dtype=object)
-        self.n_features_in_ = len(features)
-        return self._fit_from(source, columns, counts.index.to_numpy())
 
-    def _fit_from(self, data, columns: list[str], seen) -> FairAdapter:
+    def _fit_from(self, data, columns: list[str]) -> FairAdapter:
         """The rest of :meth:`fit`: the model fitted on ``data`` (a frame or a Parquet
-        source with ``columns``), the reference checked against ``seen`` values."""
+        source with ``columns``)."""
         fitted = self.synthesizer is not None and hasattr(self.synthesizer, "network_")
-        if self.reference is not None and not fitted:
-            self._check_reference(seen)  # before a fit
+        if self.reference is not None and not fitted:  # before a fit
+            self._check_reference(self.marginal_.index[self.marginal_ > 0])
         self.model_ = self._fit_model(data, columns)
         if self.reference is not None:
             self._check_reference(None)

@@ -41,13 +41,12 @@ import numpy as np
 import pandas as pd
 
 from debiasgen.core.encoding import TabularEncoder
-from debiasgen.core.graph import CausalGraph
 from debiasgen.core.sketch import RESERVOIR_ROWS
 from debiasgen.core.validation import seed_from
 from debiasgen.exceptions import DataValidationError, DebiasgenError
 from debiasgen.io.parquet import open_source
-from debiasgen.model.synthesizer import _complete_graph
-from debiasgen.structure.knowledge import check_knowledge, require_edges
+from debiasgen.model.synthesizer import _fit_graph
+from debiasgen.structure.knowledge import check_knowledge
 
 __all__ = ["BUFFER_ROWS", "READ_ROWS", "SAMPLE_ROWS", "VALIDATION_ROWS", "fit_parquet",
            "held_out"]
@@ -68,16 +67,6 @@ def held_out(first_row: int, n: int, key: int, threshold: int) -> np.ndarray:
         z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
         z = z ^ (z >> np.uint64(31))
     return z < np.uint64(threshold)
-
-
-def _finish_graph(graph, columns, knowledge, unmentioned, learn_edges) -> CausalGraph:
-    """``graph`` checked against the columns and the knowledge, and completed over
-    the columns, as the in-memory fit does."""
-    graph = CausalGraph.coerce(graph)
-    graph.check_columns(columns)
-    graph = require_edges(graph, knowledge, add=learn_edges)
-    graph = graph.add_nodes(s for s in knowledge.sensitive if s not in graph)
-    return _complete_graph(graph, columns, unmentioned)
 
 
 def _in_file(err: DebiasgenError, group) -> DebiasgenError:
@@ -106,7 +95,7 @@ def fit_parquet(estimator, source, graph, *, learn_edges: bool, sensitive=None, 
     knowledge = check_knowledge(columns, sensitive=sensitive, target=target,
                                 required=required, forbidden=forbidden, tiers=tiers)
     if graph is not None:  # checked before the pass, which may be long
-        graph = _finish_graph(graph, columns, knowledge, estimator.unmentioned, learn_edges)
+        graph = _fit_graph(graph, columns, knowledge, estimator.unmentioned, learn_edges)
 
     seed = seed_from(estimator.random_state)
     sketch_seed, key, order_seed = np.random.SeedSequence(seed).generate_state(3, np.uint64)
@@ -156,7 +145,7 @@ def fit_parquet(estimator, source, graph, *, learn_edges: bool, sensitive=None, 
             raise DataValidationError(
                 f"discovering the graph on a sample of {len(rows):,} of the source's "
                 f"{n:,} rows: {err}") from None
-        graph = _finish_graph(found, columns, knowledge, estimator.unmentioned, learn_edges)
+        graph = _fit_graph(found, columns, knowledge, estimator.unmentioned, learn_edges)
     fitting = Fitting(seed, device=device)
     network = estimator._network(fitting, encoder, graph)
     learned_edges, edge_scores = (), None

@@ -107,6 +107,19 @@ def _complete_graph(graph: CausalGraph, columns: list[str], unmentioned: str) ->
     return CausalGraph(edges, nodes=columns, origins=graph.origins)
 
 
+def _fit_graph(graph, columns: list[str], knowledge, unmentioned: str,
+               learn_edges: bool) -> CausalGraph:
+    """The graph a fit uses: ``graph`` (any form :meth:`CausalGraph.coerce` takes)
+    checked against the columns, with the knowledge's required edges (added, when
+    edges are learned), a sensitive column it leaves out as a root (never a child of
+    the others), and completed over the columns (:func:`_complete_graph`)."""
+    graph = CausalGraph.coerce(graph)
+    graph.check_columns(columns)
+    graph = require_edges(graph, knowledge, add=learn_edges)
+    graph = graph.add_nodes(s for s in knowledge.sensitive if s not in graph)
+    return _complete_graph(graph, columns, unmentioned)
+
+
 def _model_parents(graph: CausalGraph, index: dict[str, int]) -> list[list[int]]:
     """Each node's mechanism inputs: its parents; for a root, the earlier roots (the
     joint root block)."""
@@ -420,12 +433,7 @@ class CCGMSynthesizer(BaseEstimator):
                 tiers=tiers, random_state=seed_from(self.random_state),
                 verbose=bool(self.verbose),
             )
-        graph = CausalGraph.coerce(graph)
-        graph.check_columns(X.columns)
-        graph = require_edges(graph, knowledge, add=learn_edges)
-        # A sensitive column the graph leaves out is a root, never a child of the others.
-        graph = graph.add_nodes(s for s in knowledge.sensitive if s not in graph)
-        graph = _complete_graph(graph, columns, self.unmentioned)
+        graph = _fit_graph(graph, columns, knowledge, self.unmentioned, learn_edges)
         encoder = TabularEncoder(max_bins=self.max_bins).fit(X)
         codes, values = encoder.encode(X)
         fitting = Fitting(seed_from(self.random_state), device=device)
