@@ -121,3 +121,56 @@ def test_epoch_loop_decays_the_learning_rate_on_a_plateau_and_stops_after_patien
     assert loop.end_epoch({"epoch": 5, "val_loss": 9.5})  # patience 2 reached
     assert lr() == pytest.approx(0.01 * EpochLoop.decay ** 3)
     assert [r["epoch"] for r in loop.finish()] == [1, 2, 3, 4, 5]
+
+
+@pytest.fixture(scope="module")
+def mixed_module():
+    """A fitted model's module over numeric (one with missing values), categorical
+    and boolean columns, with nodes of several parents."""
+    import numpy as np
+    import pandas as pd
+
+    from debiasgen import CCGMSynthesizer
+
+    rng = np.random.default_rng(0)
+    n = 600
+    a = rng.normal(size=n)
+    c = np.where(a + rng.normal(size=n) > 0, "hi", "lo")
+    x = 2.0 * a + (c == "hi") + rng.normal(size=n)
+    x[rng.random(n) < 0.1] = np.nan
+    df = pd.DataFrame({"a": a, "c": pd.Categorical(c), "x": x,
+                       "b": (a - x > 0) & (rng.random(n) < 0.9),
+                       "k": pd.Categorical(rng.choice(list("pqrs"), n))})
+    graph = [("a", "c"), ("a", "x"), ("c", "x"), ("a", "b"), ("x", "b"), ("c", "b"),
+             ("k", "b")]
+    model = CCGMSynthesizer(epochs=2, random_state=0).fit(df, graph=graph)
+    return model.network_._module
+
+
+def test_feature_logits_equal_logits_of_gathered_inputs(mixed_module):
+    # generation's fused first layer is the same function as the per-node gather
+    module = mixed_module
+    g = torch.Generator().manual_seed(0)
+    feats = torch.cat([torch.randn(300, module.n_features, generator=g),
+                       torch.zeros(300, 1)], dim=1)
+    for nodes in ([0], [module.n_nodes - 1], list(range(module.n_nodes))):
+        idx = torch.tensor(nodes)
+        u = torch.randn(len(nodes), 300, module.latent_dim, generator=g)
+        with torch.no_grad():
+            gathered = module.logits(module.gather_inputs(feats, idx), u, idx)
+            fused = module.feature_logits(feats, u, idx)
+        torch.testing.assert_close(fused, gathered, rtol=1e-5, atol=1e-4)
+
+
+def test_training_elbo_equals_the_gathered_elbo(mixed_module):
+    module = mixed_module
+    g = torch.Generator().manual_seed(1)
+    codes = torch.stack([torch.randint(0, int(k), (200,), generator=g)
+                         for k in module.n_classes], dim=1)
+    feats = torch.cat([torch.randn(200, module.n_features, generator=g),
+                       torch.zeros(200, 1)], dim=1)
+    eps = torch.randn(module.n_nodes, 200, module.latent_dim, generator=g)
+    with torch.no_grad():
+        for fused, gathered in zip(module.elbo_terms(feats, codes, eps),
+                                   module.gathered_elbo_terms(feats, codes, eps)):
+            torch.testing.assert_close(fused, gathered, rtol=1e-5, atol=1e-4)

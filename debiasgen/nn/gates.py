@@ -68,6 +68,9 @@ class GatedCausalVAE(CausalVAE):
     # the gates act on the gathered inputs, so the ELBO must be computed through them
     elbo_terms = CausalVAE.gathered_elbo_terms
 
+    def feature_logits(self, feats, u, nodes):
+        return self.logits(self.gather_inputs(feats, nodes), u, nodes)
+
     def node_losses(self, feats, codes, gates: torch.Tensor) -> torch.Tensor:
         """Each node's mean negative ELBO on the given rows with the gates set to
         ``gates`` (0/1 per candidate) and posterior-mean noise: ``[n_nodes]``."""

@@ -160,15 +160,22 @@ class Batch:
 
 
 def _cdf(logits: torch.Tensor):
+    """Class probabilities (``[k, batch, classes]``, not yet normalised: divide by
+    ``total``), their normalised running sums, and ``total`` ``[k, batch, 1]``.
+
+    The softmax runs in float32 and the sums in float64; dividing the sums by their
+    last value makes it exactly 1 and removes the rounding of the float32 softmax's
+    normaliser, so that dropping padding classes changes no draw."""
     probs = torch.softmax(logits, dim=2).double()
-    probs = probs / probs.sum(dim=2, keepdim=True)  # the last cdf value is 1 in float64
-    return probs, probs.cumsum(dim=2)
+    cdf = probs.cumsum(dim=2)
+    total = cdf[..., -1:].clone()
+    return probs, cdf.div_(total), total
 
 
 def class_intervals(logits: torch.Tensor, codes: torch.Tensor, _cdfs=None):
     """Lower CDF bound and probability of class ``codes``: each ``[k, batch]``."""
-    probs, cdf = _cdf(logits) if _cdfs is None else _cdfs
-    p = probs.gather(2, codes[..., None]).squeeze(2)
+    probs, cdf, total = _cdf(logits) if _cdfs is None else _cdfs
+    p = probs.gather(2, codes[..., None]).div_(total).squeeze(2)
     return cdf.gather(2, codes[..., None]).squeeze(2) - p, p
 
 
@@ -237,13 +244,16 @@ def _step(model, nodes, batch, noise, removal, shadow, keep=None):
     categorical noise near its class boundary would then flip the class).
     """
     idx = torch.tensor(nodes, device=batch.codes.device)
-    inputs = _inputs(model, idx, batch.feats, removal,
-                     None if shadow is None else shadow.feats,
-                     None if removal is None else removal.reference_features)
     # classes past the step's widest node are padding (probability 0): drop them before
     # the inverse CDF, whose float64 work would otherwise span every node's classes
     width = max(model.layout[j].n_classes for j in nodes)
-    logits = model.logits(inputs, noise.u[idx], idx)[..., :width]
+    if removal is None and keep is None:  # every input is the row's own: no gather
+        logits = model.feature_logits(batch.feats, noise.u[idx], idx)[..., :width]
+    else:
+        inputs = _inputs(model, idx, batch.feats, removal,
+                         None if shadow is None else shadow.feats,
+                         None if removal is None else removal.reference_features)
+        logits = model.logits(inputs, noise.u[idx], idx)[..., :width]
     codes, w = sample_classes(logits, noise.e[idx], model.n_classes[idx])
     if noise.gumbel is not None:
         categorical = model.categorical[idx]

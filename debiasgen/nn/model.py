@@ -262,6 +262,34 @@ class CausalVAE(nn.Module):
         x = torch.cat([u, inputs[..., :width]], dim=2)
         return self._head(self.decoder(x, nodes), self.linear_shift(x, nodes), nodes)
 
+    def feature_logits(self, feats: torch.Tensor, u: torch.Tensor,
+                       nodes: torch.Tensor) -> torch.Tensor:
+        """:meth:`logits` of ``nodes`` read straight from all columns' features ``feats``
+        ``[batch, n_features + 1]``: the first layers of the decoder and the linear
+        shift are one product ``feats @ W`` with ``W`` gathered from the stacked weights
+        (zero where a feature is not the node's parent), as :meth:`elbo_terms` does in
+        training, instead of a per-node gather of the inputs, a concatenation with the
+        latent and a padded batched product.  The same function as :meth:`logits` on
+        :meth:`gather_inputs`; the float sums run in another order."""
+        latent, k, batch = self.latent_dim, len(nodes), feats.shape[0]
+        dec_w, lin_w = self.decoder.weights[0][nodes], self.linear_shift.weights[0][nodes]
+        hidden = dec_w.shape[2]
+        stacked = torch.cat([dec_w[:, latent:], lin_w[:, latent:]], 2)
+        stacked = torch.cat([stacked, stacked.new_zeros(k, 1, hidden + 1)], 1)  # the pad
+        own = torch.arange(k, device=nodes.device)
+        # [features + 1, k, h + 1]: the zero pad feature reads the zero pad row
+        weight = stacked[own[None, :], self.feature_position[:, nodes]]
+        weight = torch.cat([weight, weight.new_zeros(1, k, hidden + 1)])
+        first = feats @ weight.reshape(self.n_features + 1, -1)
+        first = first.view(batch, k, hidden + 1).transpose(0, 1)  # [k, batch, h + 1]
+        x = torch.baddbmm(first[..., :hidden] + self.decoder.biases[0][nodes], u,
+                          dec_w[:, :latent])
+        for w, b in zip(self.decoder.weights[1:], self.decoder.biases[1:]):
+            x = torch.baddbmm(b[nodes], torch.nn.functional.silu(x), w[nodes])
+        linear = torch.baddbmm(first[..., hidden:] + self.linear_shift.biases[0][nodes], u,
+                               lin_w[:, :latent])
+        return self._head(x, linear, nodes)
+
     def _head(self, out, linear, nodes):
         """Class logits from the decoder's output and the linear shift."""
         k = self.max_classes
