@@ -399,6 +399,25 @@ def test_transform_to_parquet_equals_transform_whatever_the_chunking(
         pd.testing.assert_frame_equal(got.astype(expected.dtypes.to_dict()), expected)
 
 
+def test_transform_to_parquet_shows_progress_when_the_model_is_verbose(
+        table, fitted, tmp_path, capsys):
+    pytest.importorskip("pyarrow")
+    import copy
+
+    source = tmp_path / "rows.parquet"
+    table.reset_index(drop=True).to_parquet(source)
+    for verbose in (0, 1):
+        model = copy.deepcopy(fitted).set_params(verbose=verbose)
+        adapter = FairAdapter(model, sensitive="sex", reference="M").fit(table)
+        capsys.readouterr()
+        adapter.transform_to_parquet(source, tmp_path / "out.parquet")
+        err = capsys.readouterr().err
+        if verbose:
+            assert "adapt: 100%" in err and "3.00k/3.00k" in err, err
+        else:
+            assert err == ""
+
+
 def test_transform_to_parquet_names_bad_input(table, fitted, tmp_path):
     pytest.importorskip("pyarrow")
     adapter = FairAdapter(fitted, sensitive="sex", reference="M", random_state=0).fit(table)

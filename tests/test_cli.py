@@ -218,3 +218,19 @@ def test_parquet_without_pyarrow_names_it(files, tmp_path, monkeypatch, capsys):
     rc = main(["sample", str(files / "model.dbg"), "-n", "5", "-o", str(tmp_path / "o.parquet")])
     assert rc == 1
     assert "Parquet files need pyarrow: pip install pyarrow" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_sample_shows_a_progress_bar_unless_quiet(files, tmp_path, capsys, monkeypatch,
+                                                  suffix):
+    if suffix == ".parquet":
+        pytest.importorskip("pyarrow")
+    import debiasgen.model.partition as partition
+
+    monkeypatch.setattr(partition, "BLOCK_ROWS", 100)  # several blocks of rows
+    out = tmp_path / f"o{suffix}"
+    capsys.readouterr()
+    assert main(["sample", str(files / "model.dbg"), "-n", "250", "-o", str(out), "-q"]) == 0
+    assert capsys.readouterr().err == ""
+    assert main(["sample", str(files / "model.dbg"), "-n", "250", "-o", str(out)]) == 0
+    assert "sample: 100%" in capsys.readouterr().err  # the model was saved quiet

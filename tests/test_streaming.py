@@ -190,3 +190,26 @@ def test_rows_that_cannot_fit_on_disk_are_refused_at_once(synth, tmp_path):
     with pytest.raises(InvalidParameterError, match=r"n=10,000,000,000,000 rows .* on disk"):
         synth.sample_to_parquet(tmp_path / "x.parquet", 10**13)
     assert not list(tmp_path.iterdir())
+
+
+def test_progress_bars_count_the_rows_only_when_verbose(synth, data, tmp_path, capsys):
+    import copy
+
+    source = tmp_path / "rows.parquet"
+    data.to_parquet(source)
+    n = 3 * BLOCK + 7  # several blocks: the in-memory sample shows a bar too
+    capsys.readouterr()
+    for verbose in (0, 1):
+        model = copy.deepcopy(synth).set_params(verbose=verbose)
+        model.sample_to_parquet(tmp_path / "s.parquet", n, random_state=0)
+        model.sample(n, random_state=0)
+        model.counterfactual_to_parquet(source, tmp_path / "c.parquet", {"s": "m"},
+                                        random_state=0)
+        err = capsys.readouterr().err
+        if not verbose:
+            assert err == ""
+            continue
+        # each bar ends at its total: the rows generated, or the source's rows
+        assert err.count("sample: 100%") == 2, err
+        assert f"{n / 1000:.2f}k/{n / 1000:.2f}k" in err
+        assert "counterfactual: 100%" in err and f"{len(data)}/{len(data)}" in err

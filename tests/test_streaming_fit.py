@@ -332,3 +332,20 @@ def test_discovery_without_complete_rows_says_it_read_a_sample(tmp_path):
             pytest.raises(DataValidationError,
                           match="sample of 300 of the source's 300 rows.*at least 10 complete"):
         CCGMSynthesizer(epochs=1, **PARAMS).fit(tmp_path / "empty.parquet")
+
+
+def test_a_verbose_fit_shows_the_reading_pass_and_each_epochs_rows(tmp_path, capsys):
+    df = table(1500)
+    write_parts(df, tmp_path / "d", parts=2, row_group=400)
+    capsys.readouterr()
+    CCGMSynthesizer(epochs=2, patience=5, **PARAMS).fit(str(tmp_path / "d"), graph=GRAPH)
+    assert capsys.readouterr().err == ""
+    model = CCGMSynthesizer(epochs=2, patience=5, verbose=1, **PARAMS)
+    model.fit(str(tmp_path / "d"), graph=GRAPH)
+    err = capsys.readouterr().err
+    assert "read: 100%" in err and "1.50k/1.50k" in err  # every row of the source
+    trained = model.history_[0]["rows"]  # the rows an epoch trains on: its bar's total
+    assert 1000 < trained < 1500
+    for epoch in (1, 2):  # each epoch's bar (cleared when the epoch ends)
+        assert f"epoch {epoch}:   0%|          | 0.00/{trained / 1000:.2f}k" in err, err
+    assert "fit: 100%|" in err and "2/2" in err

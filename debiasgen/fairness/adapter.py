@@ -625,7 +625,8 @@ class FairAdapter(TransformerMixin, BaseEstimator):
         The rows are read one row group at a time and adapted in blocks of 65,536
         rows, each from its own seeds, exactly as :meth:`transform` adapts them in
         memory: the output equals ``transform(pd.read_parquet(source))`` whatever
-        ``chunk_rows`` is or how ``source`` is cut into row groups.
+        ``chunk_rows`` is or how ``source`` is cut into row groups.  A progress bar
+        counts the rows where the model's ``verbose`` is set.
 
         Parameters
         ----------
@@ -651,17 +652,21 @@ class FairAdapter(TransformerMixin, BaseEstimator):
         ImportError
             pyarrow is not installed (``pip install 'debiasgen[parquet]'``).
         """
+        from debiasgen.core.progress import progress
         from debiasgen.core.validation import check_rows
-        from debiasgen.io.parquet import ParquetSink, iter_parquet
+        from debiasgen.io.parquet import ParquetSink, iter_parquet, parquet_rows
         from debiasgen.model.partition import reblock
 
         check_is_fitted(self, "model_")
         chunk_rows = check_rows(chunk_rows, len(self.graph_.nodes), name="chunk_rows")
         seed = seed_from(self.random_state)
-        with ParquetSink(path, chunk_rows) as sink:
+        verbose = self.model_.verbose  # the model's progress bars
+        with progress(verbose, parquet_rows(source) if verbose else None, "adapt") as bar, \
+                ParquetSink(path, chunk_rows) as sink:
             for b, frame in enumerate(reblock(iter_parquet(source, BLOCK_ROWS), BLOCK_ROWS)):
                 frame = self._frame(frame, fitting=False)
                 sink.write(self._adapt_block(self._rows(frame), seed, b)[list(frame.columns)])
+                bar.update(len(frame))
         return sink.path
 
     def _adapt_block(self, rows: pd.DataFrame, seed: int, block: int) -> pd.DataFrame:

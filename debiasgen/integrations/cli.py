@@ -235,11 +235,12 @@ def read_edges(path: str | Path, columns=None) -> list[tuple[str, str]]:
 
 
 # -- parsing values -------------------------------------------------------------------
-def _load_model(path: str):
+def _load_model(args):
+    """The model file ``args.model``, with progress bars unless ``--quiet``."""
     from debiasgen.model.synthesizer import CCGMSynthesizer
 
-    _check_input(Path(path), "model file")
-    return CCGMSynthesizer.load(path)
+    _check_input(Path(args.model), "model file")
+    return CCGMSynthesizer.load(args.model).set_params(verbose=0 if args.quiet else 1)
 
 
 # Integers beyond this are not all exact in float64, in which the model holds values.
@@ -396,6 +397,7 @@ def write_rows(synth, args, interventions=None) -> int:
     InvalidParameterError
         A chunk would not fit in memory, or the rows would not fit on disk.
     """
+    from debiasgen.core.progress import progress
     from debiasgen.core.validation import check_disk_rows, check_rows, seed_from
     from debiasgen.model.interventions import make_hooks
     from debiasgen.model.partition import iter_blocks
@@ -415,15 +417,17 @@ def write_rows(synth, args, interventions=None) -> int:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
     pending, produced, written = [], 0, 0
     try:
-        for frame in iter_blocks(synth, args.n, seed_from(args.random_state), hooks=hooks):
-            pending.append(frame)
-            produced += len(frame)
-            if sum(map(len, pending)) >= args.chunk_rows or produced == args.n:
-                chunk = pd.concat(pending, ignore_index=True)
-                chunk.to_csv(tmp, mode="a" if written else "w", header=not written,
-                             index=False)
-                written += len(chunk)
-                pending = []
+        with progress(synth.verbose, args.n, "sample") as bar:
+            for frame in iter_blocks(synth, args.n, seed_from(args.random_state), hooks=hooks):
+                pending.append(frame)
+                produced += len(frame)
+                if sum(map(len, pending)) >= args.chunk_rows or produced == args.n:
+                    chunk = pd.concat(pending, ignore_index=True)
+                    chunk.to_csv(tmp, mode="a" if written else "w", header=not written,
+                                 index=False)
+                    written += len(chunk)
+                    pending = []
+                bar.update(len(frame))
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -432,14 +436,14 @@ def write_rows(synth, args, interventions=None) -> int:
 
 def _cmd_sample(args) -> None:
     _table_format(_check_output(args.output, "out.csv"))
-    synth = _load_model(args.model)
+    synth = _load_model(args)
     n = write_rows(synth, args)
     _say(args, f"wrote {n:,} rows to {args.output}")
 
 
 def _cmd_intervene(args) -> None:
     _table_format(_check_output(args.output, "out.csv"))
-    synth = _load_model(args.model)
+    synth = _load_model(args)
     interventions = {}
     for item in args.do:
         column, text = _split_assignment(item)
@@ -453,7 +457,7 @@ def _cmd_debias(args) -> None:
     _table_format(_check_output(args.output, "out.csv"))
     if args.save:
         _check_output(args.save, "model.dbg")
-    synth = _load_model(args.model)
+    synth = _load_model(args)
     if args.remove:
         if args.sensitive or args.target or args.criterion:
             raise CommandError("give either --remove or --sensitive/--target/--criterion.")
@@ -515,6 +519,7 @@ def _check_adapt_rows(rows: pd.DataFrame, synth, args, what: str) -> None:
 
 def _cmd_adapt(args) -> None:
     from debiasgen.fairness.adapter import FairAdapter
+    from debiasgen.io.parquet import parquet_rows
 
     out_kind = _table_format(_check_output(args.output, "adapted.csv"))
     # Parquet in and out (rows only): the rows stream through in bounded memory
@@ -527,7 +532,7 @@ def _cmd_adapt(args) -> None:
         )
     if args.data:
         _table_format(Path(args.data))
-    synth = _load_model(args.model)
+    synth = _load_model(args)
     _check_adapt_columns(synth, args)
     reference = None
     if args.reference is not None:
@@ -545,7 +550,7 @@ def _cmd_adapt(args) -> None:
         if _table_format(Path(args.data)) == "parquet":  # the adapter streams it
             _check_input(Path(args.data))
             train, head, n_train = str(args.data), _parquet_head(args.data), \
-                _parquet_rows(args.data)
+                parquet_rows(args.data)
         else:
             train = head = read_table(args.data)
             n_train = len(train)
@@ -562,7 +567,6 @@ def _cmd_adapt(args) -> None:
         train = head = rows
         n_train = len(rows)
     if args.criterion == "dp":
-        synth.set_params(verbose=0 if args.quiet else 1)
         how = "streaming " if isinstance(train, str) else ""
         _say(args, f"{how}fitting the dp adaptation model on {n_train:,} rows x "
                    f"{head.shape[1]} columns ...")
@@ -596,7 +600,7 @@ def _cmd_adapt(args) -> None:
     target = ("a draw from the sensitive marginal" if reference is None
               else f"{args.sensitive} = {reference!r}")
     adapted = ", ".join(adapter.adapted_) or "none"
-    n_rows = _parquet_rows(args.rows) if stream else len(rows)
+    n_rows = parquet_rows(args.rows) if stream else len(rows)
     _say(args, f"adapted {n_rows:,} rows to {target} ({args.criterion}; adapted "
                f"columns: {adapted}){' streamed' if stream else ''}; wrote {args.output}")
 
@@ -606,12 +610,6 @@ def _parquet_head(path) -> pd.DataFrame:
     from debiasgen.io.parquet import iter_parquet
 
     return next(iter_parquet(path, 1000), pd.DataFrame())
-
-
-def _parquet_rows(path) -> int:
-    from debiasgen.io.parquet import pyarrow_parquet
-
-    return int(pyarrow_parquet().ParquetFile(path).metadata.num_rows)
 
 
 def _cmd_report(args) -> None:

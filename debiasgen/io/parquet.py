@@ -24,7 +24,7 @@ import pandas as pd
 from debiasgen.exceptions import DataValidationError, DebiasgenError, InvalidTypeError
 
 __all__ = ["ParquetSink", "ParquetSource", "RowGroup", "is_parquet_source", "iter_parquet",
-           "open_source", "pyarrow_parquet"]
+           "open_source", "parquet_rows", "pyarrow_parquet"]
 
 
 def pyarrow_parquet():
@@ -119,21 +119,31 @@ class ParquetSink:
             self.abort()
 
 
-def iter_parquet(path, batch_rows: int, columns=None) -> Iterator[pd.DataFrame]:
-    """The rows of a Parquet file as DataFrames of ``batch_rows`` rows (the last may be
-    shorter), reading one row group at a time."""
+def _parquet_file(path):
+    """``pyarrow.parquet.ParquetFile`` of one file, or a clear error."""
     path = _as_path(path, "source")
     if not path.is_file():
         raise DataValidationError(f"{str(path)!r} does not exist or is not a file.")
     pq = pyarrow_parquet()
     try:
-        reader = pq.ParquetFile(path)
+        return pq.ParquetFile(path)
     except Exception as err:  # pyarrow's ArrowInvalid and OSError: not a Parquet file
         raise DataValidationError(
             f"{str(path)!r} is not a readable Parquet file ({type(err).__name__}: {err})."
         ) from None
+
+
+def iter_parquet(path, batch_rows: int, columns=None) -> Iterator[pd.DataFrame]:
+    """The rows of a Parquet file as DataFrames of ``batch_rows`` rows (the last may be
+    shorter), reading one row group at a time."""
+    reader = _parquet_file(path)
     for batch in reader.iter_batches(batch_size=int(batch_rows), columns=columns):
         yield batch.to_pandas()
+
+
+def parquet_rows(path) -> int:
+    """The number of rows of a Parquet file (from its footer)."""
+    return int(_parquet_file(path).metadata.num_rows)
 
 
 # -- reading a Parquet source in row groups (the streaming fit) ----------------------

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
+from debiasgen.core.progress import progress
 from debiasgen.core.validation import SEED_LIMIT, check_int
 
 __all__ = ["BLOCK_ROWS", "block_seed", "generate_partition", "iter_blocks", "partition_seeds",
@@ -99,14 +100,6 @@ def reblock(frames, rows: int) -> Iterator[pd.DataFrame]:
         yield pd.concat(pending, ignore_index=True)
 
 
-def _progress(model, total: int, desc: str):
-    if not model.verbose:
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc=desc, unit="row", unit_scale=True)
-
-
 def sample_to_parquet(model, path, n, *, interventions=None, chunk_rows, random_state):
     """Stream ``n`` generated rows into a Parquet file (see the synthesizer's method)."""
     from pathlib import Path
@@ -121,16 +114,10 @@ def sample_to_parquet(model, path, n, *, interventions=None, chunk_rows, random_
         check_disk_rows(n, len(model.encoder_.layout_), Path(path).parent, 0.1)
     hooks = make_hooks(model.encoder_, interventions) if interventions else None
     root = seed_from(random_state)
-    progress = _progress(model, n, "sample")
-    try:
-        with ParquetSink(path, chunk_rows) as sink:
-            for frame in iter_blocks(model, n, root, hooks=hooks):
-                sink.write(frame)
-                if progress is not None:
-                    progress.update(len(frame))
-    finally:
-        if progress is not None:
-            progress.close()
+    with progress(model.verbose, n, "sample") as bar, ParquetSink(path, chunk_rows) as sink:
+        for frame in iter_blocks(model, n, root, hooks=hooks):
+            sink.write(frame)
+            bar.update(len(frame))
     return sink.path
 
 
@@ -138,12 +125,15 @@ def counterfactual_to_parquet(model, source, path, interventions=None, *, chunk_
                               random_state):
     """Stream the counterfactuals of a Parquet file's rows into another Parquet file."""
     from debiasgen.core.validation import check_rows, seed_from
-    from debiasgen.io.parquet import ParquetSink, iter_parquet
+    from debiasgen.io.parquet import ParquetSink, iter_parquet, parquet_rows
 
     chunk_rows = check_rows(chunk_rows, len(model.encoder_.layout_), name="chunk_rows")
     root = seed_from(random_state)
     blocks = reblock(iter_parquet(source, BLOCK_ROWS), BLOCK_ROWS)
-    with ParquetSink(path, chunk_rows) as sink:
+    total = parquet_rows(source) if model.verbose else None
+    with progress(model.verbose, total, "counterfactual") as bar, \
+            ParquetSink(path, chunk_rows) as sink:
         for b, frame in enumerate(blocks):
             sink.write(model._counterfactual(frame, interventions, root, first_block=b))
+            bar.update(len(frame))
     return sink.path

@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from debiasgen.core.encoding import TabularEncoder
+from debiasgen.core.progress import progress
 from debiasgen.core.sketch import RESERVOIR_ROWS
 from debiasgen.core.validation import seed_from
 from debiasgen.exceptions import DataValidationError, DebiasgenError
@@ -111,17 +112,19 @@ def fit_parquet(estimator, source, graph, *, learn_edges: bool, sensitive=None, 
     reading = {"group": None}  # the row group being read, for errors
 
     def first_pass():
-        for group, offset, frame in src.iter_batches(READ_ROWS):
-            reading["group"] = group
-            for share, rows, k in ((threshold, held, key), (sample_threshold, sample,
-                                                            sample_key)):
-                if share:
-                    mask = held_out(group.first_row + offset, len(frame), int(k), share)
-                    if mask.any():
-                        rows.append(frame[mask])
-                        if len(rows) >= 256:  # few rows a frame on large sources: compact
-                            rows[:] = [pd.concat(rows, ignore_index=True)]
-            yield frame
+        with progress(estimator.verbose, n, "read") as bar:
+            for group, offset, frame in src.iter_batches(READ_ROWS):
+                reading["group"] = group
+                for share, rows, k in ((threshold, held, key), (sample_threshold, sample,
+                                                                sample_key)):
+                    if share:
+                        mask = held_out(group.first_row + offset, len(frame), int(k), share)
+                        if mask.any():
+                            rows.append(frame[mask])
+                            if len(rows) >= 256:  # few rows a frame on large sources
+                                rows[:] = [pd.concat(rows, ignore_index=True)]
+                yield frame
+                bar.update(len(frame))
         reading["group"] = None
 
     encoder = TabularEncoder(max_bins=estimator.max_bins)
@@ -160,6 +163,7 @@ def fit_parquet(estimator, source, graph, *, learn_edges: bool, sensitive=None, 
     if held:
         validation = encoder.encode(pd.concat(held, ignore_index=True))
         held.clear()
+    n_train = n - (0 if validation is None else len(validation[0]))
 
     def epoch_chunks(epoch: int):
         rng = np.random.default_rng(np.random.SeedSequence(int(order_seed), spawn_key=(epoch,)))
@@ -175,6 +179,7 @@ def fit_parquet(estimator, source, graph, *, learn_edges: bool, sensitive=None, 
         network, epoch_chunks, validation, epochs=estimator.epochs,
         batch_size=estimator._batch_size(n - n_val), learning_rate=estimator.learning_rate,
         patience=estimator.patience, buffer_rows=BUFFER_ROWS, verbose=estimator.verbose,
+        train_rows=n_train,
     )
     # Everything is computed; only now is the estimator changed.
     estimator.__dict__.pop("edge_scores_", None)

@@ -180,7 +180,11 @@ class CCGMSynthesizer(BaseEstimator):
     random_state : int, numpy Generator or None, default=None
         Seeds fitting.  Sampling methods take their own ``random_state``.
     verbose : int, default=0
-        ``>0`` shows a tqdm progress bar while fitting; nothing is printed otherwise.
+        ``>0`` shows tqdm progress bars: while fitting (epochs; from Parquet also the
+        reading pass and the rows of each epoch), while sampling more than 65,536 rows,
+        and while streaming rows to or from Parquet (``sample_to_parquet``,
+        ``counterfactual_to_parquet``, ``FairAdapter.transform_to_parquet``); nothing is
+        printed otherwise.
     device : {"cpu", "cuda", "auto"}, default="cpu"
         Where the network is trained and where it generates: ``"auto"`` is CUDA when
         torch finds a CUDA device, else the CPU; ``"cuda"`` without one is an error at
@@ -527,11 +531,16 @@ class CCGMSynthesizer(BaseEstimator):
     def _generate(self, n, random_state, hooks=None) -> pd.DataFrame:
         check_is_fitted(self, "network_")
         n = check_rows(n, len(self.encoder_.layout_))
-        from debiasgen.model.partition import iter_blocks
+        from debiasgen.core.progress import progress
+        from debiasgen.model.partition import BLOCK_ROWS, iter_blocks
 
         # decoded block by block, the frame built once (decoding everything at once
         # grew faster than the rows: pandas consolidates ever larger blocks)
-        blocks = list(iter_blocks(self, n, seed_from(random_state), hooks=hooks))
+        blocks = []
+        with progress(self.verbose and n > BLOCK_ROWS, n, "sample") as bar:
+            for block in iter_blocks(self, n, seed_from(random_state), hooks=hooks):
+                blocks.append(block)
+                bar.update(len(block))
         return blocks[0] if len(blocks) == 1 else pd.concat(blocks, ignore_index=True)
 
     def sample(self, n: int, random_state=None) -> pd.DataFrame:

@@ -299,17 +299,18 @@ class Fitting:
 
     def train_stream(self, network: CausalNetwork, epoch_chunks, validation, *, epochs: int,
                      batch_size: int, learning_rate: float, patience: int, buffer_rows: int,
-                     verbose: int = 0) -> list[dict]:
+                     verbose: int = 0, train_rows: int | None = None) -> list[dict]:
         """ELBO training from a stream of rows (see :mod:`debiasgen.nn.streaming`):
         ``epoch_chunks(epoch)`` yields the epoch's training rows as ``(codes, values)``
         numpy chunks, mixed through a shuffle buffer of ``buffer_rows`` rows;
-        ``validation`` is ``(codes, values)`` of held-out rows, or ``None``."""
+        ``validation`` is ``(codes, values)`` of held-out rows, or ``None``;
+        ``train_rows`` (the rows of an epoch) sizes the epochs' progress bars."""
         from debiasgen.nn.streaming import train_stream
 
         history = train_stream(
             network._module, epoch_chunks, validation, epochs=epochs, batch_size=batch_size,
             learning_rate=learning_rate, patience=patience, buffer_rows=buffer_rows,
-            generator=self._generator, verbose=verbose,
+            generator=self._generator, verbose=verbose, train_rows=train_rows,
         )
         if validation is not None:  # the rows in memory: the held-out ones
             network.fit_locations(*validation)

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 import numpy as np
 import torch
 
+from debiasgen.core.progress import progress
 from debiasgen.nn.train import EpochLoop, _negative_elbo
 
 __all__ = ["EVAL_ROWS", "shuffle_blocks", "train_stream"]
@@ -76,7 +77,8 @@ def _validation_loss(model, codes, values, generator) -> float:
 def train_stream(model, epoch_chunks: Callable[[int], Iterable[Chunk]],
                  validation: Chunk | None, *, epochs: int, batch_size: int,
                  learning_rate: float, patience: int, buffer_rows: int,
-                 generator: torch.Generator, verbose: int = 0) -> list[dict]:
+                 generator: torch.Generator, verbose: int = 0,
+                 train_rows: int | None = None) -> list[dict]:
     """Fit all mechanisms from a stream of rows; returns one history record per epoch.
 
     Parameters
@@ -93,6 +95,10 @@ def train_stream(model, epoch_chunks: Callable[[int], Iterable[Chunk]],
         Rows of the shuffle buffer.
     generator : torch.Generator
         The fit's random stream (the buffer's shuffling is seeded from it).
+    verbose : int
+        ``>0``: a progress bar over the epochs, and one over each epoch's rows.
+    train_rows : int, optional
+        The rows of an epoch (the total of each epoch's bar).
     """
     device = generator.device  # the network's device (the fit's generator lives there)
     rng = np.random.default_rng(
@@ -104,13 +110,17 @@ def train_stream(model, epoch_chunks: Callable[[int], Iterable[Chunk]],
         model.train()
         # summed on the device, read once per epoch (reading every step makes a GPU wait)
         total, seen = torch.zeros((), dtype=torch.float64, device=device), 0
-        for codes, values in shuffle_blocks(epoch_chunks(epoch), buffer_rows, batch_size, rng):
-            codes_t, values_t = _tensors(codes, values, device)
-            feats = model.features(codes_t, values_t)
-            for start in range(0, len(codes_t), batch_size):
-                c = codes_t[start:start + batch_size]
-                total += loop.step(feats[start:start + batch_size], c, generator).double() * len(c)
-                seen += len(c)
+        blocks = shuffle_blocks(epoch_chunks(epoch), buffer_rows, batch_size, rng)
+        with progress(verbose, train_rows, f"epoch {epoch + 1}", leave=False) as bar:
+            for codes, values in blocks:
+                codes_t, values_t = _tensors(codes, values, device)
+                feats = model.features(codes_t, values_t)
+                for start in range(0, len(codes_t), batch_size):
+                    c = codes_t[start:start + batch_size]
+                    step = loop.step(feats[start:start + batch_size], c, generator)
+                    total += step.double() * len(c)
+                    seen += len(c)
+                bar.update(len(codes))
         record = {"epoch": epoch + 1, "train_loss": float(total) / max(seen, 1), "rows": seen}
         if has_val:
             model.eval()
