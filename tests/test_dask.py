@@ -266,3 +266,46 @@ def test_bad_arguments_are_clear_errors(dgd, synth, data):
         dgd.counterfactual(synth, real, {"age": 1})
     with pytest.raises(InvalidTypeError, match=r"interventions must be a dict"):
         dgd.counterfactual(synth, real, [("s", "m")])
+
+
+def _same_rows(got: pd.DataFrame, want: pd.DataFrame) -> None:
+    """Equal values column by column (text may come back from Parquet as strings)."""
+    assert list(got.columns) == list(want.columns) and len(got) == len(want)
+    for column in want.columns:
+        if pd.api.types.is_numeric_dtype(want[column]):
+            np.testing.assert_array_equal(got[column].to_numpy(float),
+                                          want[column].to_numpy(float))
+        else:
+            assert got[column].astype(str).tolist() == want[column].astype(str).tolist()
+
+
+def test_the_command_line_samples_on_a_dask_cluster(dgd, synth, tmp_path, capsys):
+    pytest.importorskip("distributed")
+    pytest.importorskip("pyarrow")
+    from debiasgen.integrations.cli import main
+
+    model = tmp_path / "m.dbg"
+    synth.save(model)
+    out = tmp_path / "out.parquet"
+    args = ["sample", str(model), "-n", "250", "-o", str(out), "--engine", "dask",
+            "--workers", "2", "-q"]
+    assert main([*args, "--chunk-rows", "100"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == [f"part.{k}.parquet" for k in range(3)]
+    # one partition of --chunk-rows rows each, from the partition seeds of --random-state
+    want = pd.concat(expected(synth, 250, 3, 0), ignore_index=True)
+    _same_rows(pd.read_parquet(out), want)
+    # a second run replaces the earlier run's parts
+    assert main([*args, "--chunk-rows", "250"]) == 0
+    assert [p.name for p in out.iterdir()] == ["part.0.parquet"]
+    _same_rows(pd.read_parquet(out), expected(synth, 250, 1, 0)[0])
+    # what it cannot do is refused before any work, in one line
+    capsys.readouterr()
+    assert main(["sample", str(model), "-o", str(tmp_path / "o.csv"), "--engine", "dask"]) == 1
+    assert "--engine dask writes a folder of Parquet files" in capsys.readouterr().err
+    (tmp_path / "mixed.parquet").mkdir()
+    (tmp_path / "mixed.parquet" / "notes.txt").write_text("mine")
+    assert main(["sample", str(model), "-o", str(tmp_path / "mixed.parquet"),
+                 "--engine", "dask"]) == 1
+    assert "notes.txt" in capsys.readouterr().err
+    assert main(["sample", str(model), "-o", str(tmp_path / "o.csv"), "--workers", "2"]) == 1
+    assert "--workers applies to --engine dask only" in capsys.readouterr().err

@@ -371,6 +371,75 @@ def _cmd_fit(args) -> None:
                f"wrote {args.output}")
 
 
+def _check_rows_output(args) -> Path:
+    """The output of ``sample``/``intervene``/``debias``, checked before any work: a
+    table file, or with ``--engine dask`` a Parquet folder (one file per partition),
+    which may replace the Parquet files of an earlier run but nothing else."""
+    if args.engine != "dask":
+        if args.workers is not None:
+            raise CommandError("--workers applies to --engine dask only.")
+        path = _check_output(args.output, "out.csv")
+        _table_format(path)
+        return path
+    path = Path(args.output)
+    if path.suffix.lower() != ".parquet":
+        raise CommandError(
+            f"--engine dask writes a folder of Parquet files, one per partition: give "
+            f"-o OUT.parquet, not {str(path)!r}."
+        )
+    if path.is_file():
+        raise CommandError(
+            f"cannot write to {str(path)!r}: it is a file, and --engine dask writes a folder; "
+            "remove it or choose another name."
+        )
+    if path.is_dir():
+        others = [p.name for p in path.iterdir()
+                  if not (p.is_file() and (p.suffix == ".parquet" or p.name.startswith("_")))]
+        if others:
+            raise CommandError(
+                f"cannot write to {str(path)!r}: the folder holds other files than an earlier "
+                f"run's Parquet parts ({', '.join(sorted(others)[:3])}); choose another name."
+            )
+    elif not path.parent.is_dir():
+        raise CommandError(
+            f"cannot write to {str(path)!r}: the folder {str(path.parent)!r} does not "
+            "exist; create it first."
+        )
+    return path
+
+
+def _write_dask(synth, args, interventions) -> int:
+    """``args.n`` rows generated on a local Dask cluster of ``args.workers`` single-thread
+    worker processes, written by Dask as one Parquet file per partition of
+    ``args.chunk_rows`` rows (:func:`debiasgen.integrations.dask.sample`)."""
+    try:
+        import dask
+        import distributed
+
+        from debiasgen.integrations import dask as dgd
+    except ImportError:
+        raise CommandError(
+            "--engine dask needs dask and distributed: pip install 'debiasgen[dask]'."
+        ) from None
+    path = _check_rows_output(args)
+    npartitions = -(-args.n // args.chunk_rows)
+    ddf = dgd.sample(synth, args.n, npartitions=npartitions, interventions=interventions,
+                     random_state=args.random_state)
+    workers = args.workers or os.cpu_count() or 1
+    # the workers keep Dask's MALLOC_TRIM_THRESHOLD_: on a quiet machine it was the faster
+    # setting (benchmarks/results/dask_scale.txt)
+    with dask.config.set({"dataframe.convert-string": False}), \
+            distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                     dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        job = client.compute(ddf.to_parquet(str(path), write_index=False, overwrite=path.exists(),
+                                            compute=False))
+        if synth.verbose:
+            distributed.progress(job)
+        job.result()
+    return args.n
+
+
 def write_rows(synth, args, interventions=None) -> int:
     """Stream ``args.n`` rows of ``synth`` to ``args.output`` (Parquet row groups or CSV
     appends of ``args.chunk_rows`` rows), with memory bounded by one chunk; the same
@@ -381,7 +450,9 @@ def write_rows(synth, args, interventions=None) -> int:
     synth : CCGMSynthesizer
         Fitted (plain or de-biased).
     args : argparse.Namespace
-        With ``n``, ``output``, ``chunk_rows`` and ``random_state``.
+        With ``n``, ``output``, ``chunk_rows``, ``random_state``, ``engine`` and
+        ``workers`` (``engine="dask"``: see :func:`_write_dask`, other rows than the
+        local engine's for the same seed, the same for the same seed and chunk rows).
     interventions : dict, optional
         ``{column: value}``, as for :meth:`CCGMSynthesizer.intervene`.
 
@@ -402,6 +473,8 @@ def write_rows(synth, args, interventions=None) -> int:
     from debiasgen.model.interventions import make_hooks
     from debiasgen.model.partition import iter_blocks
 
+    if args.engine == "dask":
+        return _write_dask(synth, args, interventions)
     path = _check_output(args.output, "out.csv")
     if _table_format(path) == "parquet":
         try:
@@ -435,14 +508,14 @@ def write_rows(synth, args, interventions=None) -> int:
 
 
 def _cmd_sample(args) -> None:
-    _table_format(_check_output(args.output, "out.csv"))
+    _check_rows_output(args)
     synth = _load_model(args)
     n = write_rows(synth, args)
     _say(args, f"wrote {n:,} rows to {args.output}")
 
 
 def _cmd_intervene(args) -> None:
-    _table_format(_check_output(args.output, "out.csv"))
+    _check_rows_output(args)
     synth = _load_model(args)
     interventions = {}
     for item in args.do:
@@ -454,7 +527,7 @@ def _cmd_intervene(args) -> None:
 
 
 def _cmd_debias(args) -> None:
-    _table_format(_check_output(args.output, "out.csv"))
+    _check_rows_output(args)
     if args.save:
         _check_output(args.save, "model.dbg")
     synth = _load_model(args)
@@ -668,6 +741,25 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _add_rows_output(parser) -> None:
+    """The arguments of the commands that write generated rows."""
+    parser.add_argument("-n", type=_positive_int, default=1000, help="rows (default: 1000)")
+    parser.add_argument("-o", "--output", required=True, metavar="OUT",
+                        help="output table (.csv, .parquet); with --engine dask a folder "
+                             "OUT.parquet of one Parquet file per partition")
+    parser.add_argument("--chunk-rows", type=_positive_int, default=1_000_000, metavar="ROWS",
+                        help="rows held in memory and written at a time (a Parquet row "
+                             "group; with --engine dask, a partition); the local engine's "
+                             "output does not depend on it (default: 1000000)")
+    parser.add_argument("--engine", choices=["local", "dask"], default="local",
+                        help="'local' (default): this process; 'dask': a local Dask cluster "
+                             "(pip install 'debiasgen[dask]'), whose rows depend on the "
+                             "seed and --chunk-rows")
+    parser.add_argument("--workers", type=_positive_int, default=None, metavar="N",
+                        help="--engine dask: worker processes of one thread each "
+                             "(default: the CPU count)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``debiasgen`` argument parser (one sub-command per task).
 
@@ -714,12 +806,7 @@ def build_parser() -> argparse.ArgumentParser:
     sample = sub.add_parser("sample", parents=[common], help="draw rows from a fitted model",
                             description="Draw rows from a fitted (or de-biased) model.")
     sample.add_argument("model", help="a model written by 'debiasgen fit' or 'debias --save'")
-    sample.add_argument("-n", type=_positive_int, default=1000, help="rows (default: 1000)")
-    sample.add_argument("-o", "--output", required=True, metavar="OUT",
-                        help="output table (.csv, .parquet)")
-    sample.add_argument("--chunk-rows", type=_positive_int, default=1_000_000, metavar="ROWS",
-                        help="rows held in memory and written at a time (a Parquet row "
-                             "group); the output does not depend on it (default: 1000000)")
+    _add_rows_output(sample)
     sample.set_defaults(run=_cmd_sample)
 
     intervene = sub.add_parser(
@@ -733,11 +820,7 @@ def build_parser() -> argparse.ArgumentParser:
     intervene.add_argument("--do", action="append", required=True, metavar="COLUMN=VALUE",
                            help="an intervention; repeat for several (--do sex=Female "
                                 "--do age=30)")
-    intervene.add_argument("-n", type=_positive_int, default=1000, help="rows (default: 1000)")
-    intervene.add_argument("-o", "--output", required=True, metavar="OUT")
-    intervene.add_argument("--chunk-rows", type=_positive_int, default=1_000_000, metavar="ROWS",
-                        help="rows held in memory and written at a time (a Parquet row "
-                             "group); the output does not depend on it (default: 1000000)")
+    _add_rows_output(intervene)
     intervene.set_defaults(run=_cmd_intervene)
 
     debias = sub.add_parser(
@@ -762,12 +845,8 @@ def build_parser() -> argparse.ArgumentParser:
     debias.add_argument("--noise-reuse", type=float, default=None, metavar="R",
                         help="'dp' only: share of each row's own noise the shadow row keeps, "
                              "in [0, 1] (default: 1)")
-    debias.add_argument("-n", type=_positive_int, default=1000, help="rows (default: 1000)")
-    debias.add_argument("-o", "--output", required=True, metavar="OUT")
+    _add_rows_output(debias)
     debias.add_argument("--save", metavar="MODEL", help="also save the de-biased model")
-    debias.add_argument("--chunk-rows", type=_positive_int, default=1_000_000, metavar="ROWS",
-                        help="rows held in memory and written at a time (a Parquet row "
-                             "group); the output does not depend on it (default: 1000000)")
     debias.set_defaults(run=_cmd_debias)
 
     adapt = sub.add_parser(
