@@ -426,9 +426,11 @@ def _write_dask(synth, args, interventions) -> int:
     ddf = dgd.sample(synth, args.n, npartitions=npartitions, interventions=interventions,
                      random_state=args.random_state)
     workers = args.workers or os.cpu_count() or 1
-    # the workers keep Dask's MALLOC_TRIM_THRESHOLD_: on a quiet machine it was the faster
-    # setting (benchmarks/results/dask_scale.txt)
-    with dask.config.set({"dataframe.convert-string": False}), \
+    # without the MALLOC_TRIM_THRESHOLD_ Dask's nanny sets (see integrations/dask.py):
+    # 2M Adult rows on 2 workers took 25 s with glibc's default, 36 s with Dask's
+    settings = {"dataframe.convert-string": False,
+                "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
+    with dask.config.set(settings), \
             distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                      dashboard_address=None) as cluster, \
             distributed.Client(cluster) as client:
