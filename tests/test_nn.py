@@ -174,3 +174,20 @@ def test_training_elbo_equals_the_gathered_elbo(mixed_module):
         for fused, gathered in zip(module.elbo_terms(feats, codes, eps),
                                    module.gathered_elbo_terms(feats, codes, eps)):
             torch.testing.assert_close(fused, gathered, rtol=1e-5, atol=1e-4)
+
+
+def test_posterior_logits_equal_the_gathered_abduction_pass(mixed_module):
+    module = mixed_module
+    g = torch.Generator().manual_seed(2)
+    codes = torch.stack([torch.randint(0, int(k), (200,), generator=g)
+                         for k in module.n_classes], dim=1)
+    feats = torch.cat([torch.randn(200, module.n_features, generator=g),
+                       torch.zeros(200, 1)], dim=1)
+    nodes = torch.arange(module.n_nodes)
+    with torch.no_grad():
+        inputs = module.gather_inputs(feats, nodes)
+        u, _ = module.encode_noise(inputs, codes, nodes)
+        logits = module.logits(inputs, u, nodes)
+        fused_u, fused_logits = module.posterior_logits(feats, codes)
+    torch.testing.assert_close(fused_u, u, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(fused_logits, logits, rtol=1e-5, atol=1e-4)

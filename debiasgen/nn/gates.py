@@ -71,6 +71,12 @@ class GatedCausalVAE(CausalVAE):
     def feature_logits(self, feats, u, nodes):
         return self.logits(self.gather_inputs(feats, nodes), u, nodes)
 
+    def posterior_logits(self, feats, codes):
+        nodes = torch.arange(self.n_nodes, device=codes.device)
+        inputs = self.gather_inputs(feats, nodes)
+        u, _ = self.encode_noise(inputs, codes, nodes)
+        return u, self.logits(inputs, u, nodes)
+
     def node_losses(self, feats, codes, gates: torch.Tensor) -> torch.Tensor:
         """Each node's mean negative ELBO on the given rows with the gates set to
         ``gates`` (0/1 per candidate) and posterior-mean noise: ``[n_nodes]``."""

@@ -403,9 +403,7 @@ def abduct(model, observed: Batch, generator: torch.Generator,
     counterfactual then moves the observed value by its change).
     """
     nodes = torch.arange(model.n_nodes, device=observed.codes.device)
-    inputs = model.gather_inputs(observed.feats, nodes)
-    u, _ = model.encode_noise(inputs, observed.codes[:, nodes], nodes)
-    logits = model.logits(inputs, u, nodes)
+    u, logits = model.posterior_logits(observed.feats, observed.codes)
     lower, p = class_intervals(logits, observed.codes.T)
     w = torch.rand(lower.shape, generator=generator, dtype=torch.float64,
                    device=generator.device).clamp(1e-9, 1 - 1e-9)
@@ -413,15 +411,16 @@ def abduct(model, observed: Batch, generator: torch.Generator,
         rank = model.within_bin_rank(j, observed.codes[:, j], observed.values[:, j], w[j])
         if rank is not None:
             w[j] = torch.where(torch.isnan(rank), w[j], rank)
-    # Gumbel noise for the categorical nodes only, over their classes (numeric
-    # nodes may have many more bins, and keep their inverse CDF)
-    cat = model.categorical
+    # Gumbel noise for the categorical nodes only, each over its own classes (numeric
+    # nodes may have many more bins, and keep their inverse CDF; the rest is padding)
     width = _categorical_width(model)
     gumbel = torch.zeros(model.n_nodes, observed.codes.shape[0], width, dtype=torch.float64,
                          device=observed.codes.device)
-    if cat.any():
-        gumbel[cat] = gumbel_posterior(logits[cat][..., :width], observed.codes.T[cat],
-                                       generator)
+    for j, spec in enumerate(model.layout):
+        if spec.kind != NUMERIC:
+            k = spec.n_classes
+            gumbel[j, :, :k] = gumbel_posterior(logits[j:j + 1, :, :k],
+                                                observed.codes.T[j:j + 1], generator)[0]
     location = None
     if locations:
         location = torch.full(lower.shape, float("nan"), dtype=torch.float64,

@@ -326,6 +326,21 @@ class CausalVAE(nn.Module):
         input is a row lookup.  This replaces a ``[n_nodes, batch, n_inputs]`` gather,
         two concatenations and three padded batched products per step.
         """
+        logits, mu, logvar = self._fused_pass(feats, codes, eps)
+        return self._likelihood(logits, codes, mu, logvar)
+
+    def posterior_logits(self, feats: torch.Tensor, codes: torch.Tensor):
+        """Abduction's network pass over every node: the noise encoder's posterior mean
+        ``u`` of observed rows (features ``feats``, classes ``codes``) and the class
+        logits under it, ``([n_nodes, batch, latent], [n_nodes, batch, classes])``;
+        the fused arrangement of :meth:`elbo_terms` (the same function as
+        :meth:`encode_noise` and :meth:`logits` on :meth:`gather_inputs`)."""
+        eps = torch.zeros(self.n_nodes, codes.shape[0], self.latent_dim, device=codes.device)
+        logits, mu, _ = self._fused_pass(feats, codes, eps)
+        return mu, logits
+
+    def _fused_pass(self, feats, codes, eps):
+        """Logits, posterior mean and log-variance of every node (:meth:`elbo_terms`)."""
         latent, n = self.latent_dim, self.n_nodes
         dec_w, enc_w, lin_w = (self.decoder.weights[0], self.noise_encoder.weights[0],
                                self.linear_shift.weights[0])
@@ -346,7 +361,7 @@ class CausalVAE(nn.Module):
         for w, b in zip(self.decoder.weights[1:], self.decoder.biases[1:]):
             x = torch.baddbmm(b, torch.nn.functional.silu(x), w)
         linear = torch.baddbmm(lin_x + self.linear_shift.biases[0], u, lin_w[:, :latent])
-        return self._likelihood(self._head(x, linear, nodes), codes, mu, logvar)
+        return self._head(x, linear, nodes), mu, logvar
 
     @staticmethod
     def _likelihood(logits, codes, mu, logvar):
