@@ -162,13 +162,20 @@ def test_feature_logits_equal_logits_of_gathered_inputs(mixed_module):
         torch.testing.assert_close(fused, gathered, rtol=1e-5, atol=1e-4)
 
 
+def _random_rows(module, n: int, seed: int):
+    """Random classes and features of ``n`` rows (the features need not match the
+    classes: the compared passes are functions of both) and the generator, drawn on."""
+    g = torch.Generator().manual_seed(seed)
+    codes = torch.stack([torch.randint(0, int(k), (n,), generator=g)
+                         for k in module.n_classes], dim=1)
+    feats = torch.cat([torch.randn(n, module.n_features, generator=g), torch.zeros(n, 1)],
+                      dim=1)
+    return codes, feats, g
+
+
 def test_training_elbo_equals_the_gathered_elbo(mixed_module):
     module = mixed_module
-    g = torch.Generator().manual_seed(1)
-    codes = torch.stack([torch.randint(0, int(k), (200,), generator=g)
-                         for k in module.n_classes], dim=1)
-    feats = torch.cat([torch.randn(200, module.n_features, generator=g),
-                       torch.zeros(200, 1)], dim=1)
+    codes, feats, g = _random_rows(module, 200, seed=1)
     eps = torch.randn(module.n_nodes, 200, module.latent_dim, generator=g)
     with torch.no_grad():
         for fused, gathered in zip(module.elbo_terms(feats, codes, eps),
@@ -178,11 +185,7 @@ def test_training_elbo_equals_the_gathered_elbo(mixed_module):
 
 def test_posterior_logits_equal_the_gathered_abduction_pass(mixed_module):
     module = mixed_module
-    g = torch.Generator().manual_seed(2)
-    codes = torch.stack([torch.randint(0, int(k), (200,), generator=g)
-                         for k in module.n_classes], dim=1)
-    feats = torch.cat([torch.randn(200, module.n_features, generator=g),
-                       torch.zeros(200, 1)], dim=1)
+    codes, feats, _ = _random_rows(module, 200, seed=2)
     nodes = torch.arange(module.n_nodes)
     with torch.no_grad():
         inputs = module.gather_inputs(feats, nodes)
