@@ -19,9 +19,6 @@ class _Silent:
     def update(self, n: int = 1) -> None:
         pass
 
-    def set_postfix(self, *args, **kwargs) -> None:
-        pass
-
 
 @contextmanager
 def progress(verbose, total: int | None, desc: str, *, unit: str = "row",
