@@ -274,20 +274,42 @@ class CausalVAE(nn.Module):
         latent, k, batch = self.latent_dim, len(nodes), feats.shape[0]
         dec_w, lin_w = self.decoder.weights[0][nodes], self.linear_shift.weights[0][nodes]
         hidden = dec_w.shape[2]
-        stacked = torch.cat([dec_w[:, latent:], lin_w[:, latent:]], 2)
-        stacked = torch.cat([stacked, stacked.new_zeros(k, 1, hidden + 1)], 1)  # the pad
-        own = torch.arange(k, device=nodes.device)
-        # [features + 1, k, h + 1]: the zero pad feature reads the zero pad row
-        weight = stacked[own[None, :], self.feature_position[:, nodes]]
+        weight = self._feature_weight([dec_w[:, latent:], lin_w[:, latent:]], nodes)
+        # the zero pad feature of ``feats`` reads a zero row: no copy of ``feats``
         weight = torch.cat([weight, weight.new_zeros(1, k, hidden + 1)])
         first = feats @ weight.reshape(self.n_features + 1, -1)
         first = first.view(batch, k, hidden + 1).transpose(0, 1)  # [k, batch, h + 1]
-        x = torch.baddbmm(first[..., :hidden] + self.decoder.biases[0][nodes], u,
-                          dec_w[:, :latent])
-        for w, b in zip(self.decoder.weights[1:], self.decoder.biases[1:]):
-            x = torch.baddbmm(b[nodes], torch.nn.functional.silu(x), w[nodes])
-        linear = torch.baddbmm(first[..., hidden:] + self.linear_shift.biases[0][nodes], u,
-                               lin_w[:, :latent])
+        return self._decode(first[..., :hidden], first[..., hidden:], u, nodes)
+
+    def _feature_weight(self, parts, nodes: torch.Tensor | None = None) -> torch.Tensor:
+        """The first-layer weights of ``nodes`` (all if None) laid out by feature:
+        ``[n_features, k, width]``, zero where a feature is not the node's parent.
+        ``parts``: each ``[k, n_inputs, w]``, the weight rows of the nodes' input
+        positions, joined along the width."""
+        stacked = torch.cat(parts, 2)
+        k = stacked.shape[0]
+        stacked = torch.cat([stacked, stacked.new_zeros(k, 1, stacked.shape[2])], 1)  # pad
+        position = self.feature_position if nodes is None else self.feature_position[:, nodes]
+        own = torch.arange(k, device=stacked.device)
+        return stacked[own[None, :], position]
+
+    def _decode(self, dec_x, lin_x, u, nodes: torch.Tensor | None = None) -> torch.Tensor:
+        """Class logits of ``nodes`` (all if None) from the feature parts of the first
+        layers of the decoder and the linear shift (``[k, batch, width]``, biases not
+        added) and the latent ``u``."""
+        every = nodes is None
+        if every:
+            nodes = torch.arange(self.n_nodes, device=u.device)
+
+        def pick(t):  # training reads every node: no index (its gradient is slow)
+            return t if every else t[nodes]
+
+        latent = self.latent_dim
+        dec, lin = self.decoder, self.linear_shift
+        x = torch.baddbmm(dec_x + pick(dec.biases[0]), u, pick(dec.weights[0])[:, :latent])
+        for w, b in zip(dec.weights[1:], dec.biases[1:]):
+            x = torch.baddbmm(pick(b), torch.nn.functional.silu(x), pick(w))
+        linear = torch.baddbmm(lin_x + pick(lin.biases[0]), u, pick(lin.weights[0])[:, :latent])
         return self._head(x, linear, nodes)
 
     def _head(self, out, linear, nodes):
@@ -345,23 +367,18 @@ class CausalVAE(nn.Module):
         dec_w, enc_w, lin_w = (self.decoder.weights[0], self.noise_encoder.weights[0],
                                self.linear_shift.weights[0])
         widths = (dec_w.shape[2], lin_w.shape[2], enc_w.shape[2])
-        stacked = torch.cat([dec_w[:, latent:], lin_w[:, latent:], enc_w[:, :self.n_inputs]], 2)
-        stacked = torch.cat([stacked, stacked.new_zeros(n, 1, stacked.shape[2])], 1)
-        nodes = torch.arange(n, device=codes.device)
-        weight = stacked[nodes[None, :], self.feature_position]  # [features, nodes, width]
+        weight = self._feature_weight(
+            [dec_w[:, latent:], lin_w[:, latent:], enc_w[:, :self.n_inputs]])
         first = feats[:, :self.n_features] @ weight.reshape(self.n_features, -1)
         first = first.view(feats.shape[0], n, -1).transpose(0, 1)  # [nodes, batch, width]
         dec_x, lin_x, enc_x = first.split(widths, dim=2)
+        nodes = torch.arange(n, device=codes.device)
         own = enc_w[:, self.n_inputs:][nodes[:, None], codes.T]  # one-hot rows: [nodes, batch]
         hidden = torch.nn.functional.silu(enc_x + own + self.noise_encoder.biases[0])
         out = torch.baddbmm(self.noise_encoder.biases[1], hidden, self.noise_encoder.weights[1])
         mu, logvar = out[..., :latent], out[..., latent:].clamp(-8.0, 8.0)
         u = mu + torch.exp(0.5 * logvar) * eps
-        x = torch.baddbmm(dec_x + self.decoder.biases[0], u, dec_w[:, :latent])
-        for w, b in zip(self.decoder.weights[1:], self.decoder.biases[1:]):
-            x = torch.baddbmm(b, torch.nn.functional.silu(x), w)
-        linear = torch.baddbmm(lin_x + self.linear_shift.biases[0], u, lin_w[:, :latent])
-        return self._head(x, linear, nodes), mu, logvar
+        return self._decode(dec_x, lin_x, u), mu, logvar
 
     @staticmethod
     def _likelihood(logits, codes, mu, logvar):
