@@ -652,21 +652,18 @@ class FairAdapter(TransformerMixin, BaseEstimator):
         ImportError
             pyarrow is not installed (``pip install 'debiasgen[parquet]'``).
         """
-        from debiasgen.core.progress import progress
         from debiasgen.core.validation import check_rows
-        from debiasgen.io.parquet import ParquetSink, iter_parquet, parquet_rows
-        from debiasgen.model.partition import reblock
+        from debiasgen.io.parquet import ParquetSink
+        from debiasgen.model.partition import source_blocks
 
         check_is_fitted(self, "model_")
         chunk_rows = check_rows(chunk_rows, len(self.graph_.nodes), name="chunk_rows")
         seed = seed_from(self.random_state)
-        verbose = self.model_.verbose  # the model's progress bars
-        with progress(verbose, parquet_rows(source) if verbose else None, "adapt") as bar, \
-                ParquetSink(path, chunk_rows) as sink:
-            for b, frame in enumerate(reblock(iter_parquet(source, BLOCK_ROWS), BLOCK_ROWS)):
+        with ParquetSink(path, chunk_rows) as sink:
+            for b, frame in source_blocks(source, BLOCK_ROWS, verbose=self.model_.verbose,
+                                          desc="adapt"):
                 frame = self._frame(frame, fitting=False)
                 sink.write(self._adapt_block(self._rows(frame), seed, b)[list(frame.columns)])
-                bar.update(len(frame))
         return sink.path
 
     def _adapt_block(self, rows: pd.DataFrame, seed: int, block: int) -> pd.DataFrame:

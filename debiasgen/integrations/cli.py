@@ -408,7 +408,7 @@ def _check_rows_output(args) -> Path:
     return path
 
 
-def _write_dask(synth, args, interventions) -> int:
+def _write_dask(synth, args, interventions, path: Path) -> int:
     """``args.n`` rows generated on a local Dask cluster of ``args.workers`` single-thread
     worker processes, written by Dask as one Parquet file per partition of
     ``args.chunk_rows`` rows (:func:`debiasgen.integrations.dask.sample`)."""
@@ -421,7 +421,6 @@ def _write_dask(synth, args, interventions) -> int:
         raise CommandError(
             "--engine dask needs dask and distributed: pip install 'debiasgen[dask]'."
         ) from None
-    path = _check_rows_output(args)
     npartitions = -(-args.n // args.chunk_rows)
     ddf = dgd.sample(synth, args.n, npartitions=npartitions, interventions=interventions,
                      random_state=args.random_state)
@@ -475,9 +474,9 @@ def write_rows(synth, args, interventions=None) -> int:
     from debiasgen.model.interventions import make_hooks
     from debiasgen.model.partition import iter_blocks
 
+    path = _check_rows_output(args)
     if args.engine == "dask":
-        return _write_dask(synth, args, interventions)
-    path = _check_output(args.output, "out.csv")
+        return _write_dask(synth, args, interventions, path)
     if _table_format(path) == "parquet":
         try:
             synth.sample_to_parquet(path, args.n, interventions=interventions,

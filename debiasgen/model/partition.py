@@ -24,7 +24,7 @@ from debiasgen.core.progress import progress
 from debiasgen.core.validation import SEED_LIMIT, check_int
 
 __all__ = ["BLOCK_ROWS", "block_seed", "generate_partition", "iter_blocks", "partition_seeds",
-           "reblock"]
+           "reblock", "source_blocks"]
 
 BLOCK_ROWS = 65_536  # rows generated (and decoded) at a time
 
@@ -100,6 +100,19 @@ def reblock(frames, rows: int) -> Iterator[pd.DataFrame]:
         yield pd.concat(pending, ignore_index=True)
 
 
+def source_blocks(source, block_rows: int, *, verbose, desc: str
+                  ) -> Iterator[tuple[int, pd.DataFrame]]:
+    """``(b, frame)`` for block ``b`` of a Parquet file's rows, blocks of exactly
+    ``block_rows`` rows (the last may be shorter) whatever the file's row groups, with
+    a progress bar ``desc`` over the file's rows while ``verbose``."""
+    from debiasgen.io.parquet import iter_parquet, parquet_rows
+
+    with progress(verbose, parquet_rows(source) if verbose else None, desc) as bar:
+        for b, frame in enumerate(reblock(iter_parquet(source, block_rows), block_rows)):
+            yield b, frame
+            bar.update(len(frame))
+
+
 def sample_to_parquet(model, path, n, *, interventions=None, chunk_rows, random_state):
     """Stream ``n`` generated rows into a Parquet file (see the synthesizer's method)."""
     from pathlib import Path
@@ -125,15 +138,12 @@ def counterfactual_to_parquet(model, source, path, interventions=None, *, chunk_
                               random_state):
     """Stream the counterfactuals of a Parquet file's rows into another Parquet file."""
     from debiasgen.core.validation import check_rows, seed_from
-    from debiasgen.io.parquet import ParquetSink, iter_parquet, parquet_rows
+    from debiasgen.io.parquet import ParquetSink
 
     chunk_rows = check_rows(chunk_rows, len(model.encoder_.layout_), name="chunk_rows")
     root = seed_from(random_state)
-    blocks = reblock(iter_parquet(source, BLOCK_ROWS), BLOCK_ROWS)
-    total = parquet_rows(source) if model.verbose else None
-    with progress(model.verbose, total, "counterfactual") as bar, \
-            ParquetSink(path, chunk_rows) as sink:
-        for b, frame in enumerate(blocks):
+    with ParquetSink(path, chunk_rows) as sink:
+        for b, frame in source_blocks(source, BLOCK_ROWS, verbose=model.verbose,
+                                      desc="counterfactual"):
             sink.write(model._counterfactual(frame, interventions, root, first_block=b))
-            bar.update(len(frame))
     return sink.path
