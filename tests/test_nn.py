@@ -147,19 +147,58 @@ def mixed_module():
     return model.network_._module
 
 
-def test_feature_logits_equal_logits_of_gathered_inputs(mixed_module):
-    # generation's fused first layer is the same function as the per-node gather
+def test_step_mechanism_equals_logits_of_gathered_inputs(mixed_module):
+    # generation's arranged step (features and latent in one product, the shift and
+    # padding folded into the last layer) is the same function as the per-node gather
     module = mixed_module
     g = torch.Generator().manual_seed(0)
     feats = torch.cat([torch.randn(300, module.n_features, generator=g),
                        torch.zeros(300, 1)], dim=1)
-    for nodes in ([0], [module.n_nodes - 1], list(range(module.n_nodes))):
+    widths = [int(w) for w in module.input_width]
+    narrow = widths.index(min(widths))  # reads few columns: the product selects them
+    for nodes in ((narrow,), (module.n_nodes - 1,), tuple(range(module.n_nodes))):
         idx = torch.tensor(nodes)
+        width = max(int(module.n_classes[j]) for j in nodes)
         u = torch.randn(len(nodes), 300, module.latent_dim, generator=g)
+        mechanism = module.step_mechanism(nodes, width)
         with torch.no_grad():
-            gathered = module.logits(module.gather_inputs(feats, idx), u, idx)
-            fused = module.feature_logits(feats, u, idx)
-        torch.testing.assert_close(fused, gathered, rtol=1e-5, atol=1e-4)
+            gathered = module.logits(module.gather_inputs(feats, idx), u, idx)[..., :width]
+            arranged = mechanism(feats, u)
+        assert arranged.shape == (len(nodes), 300, width)
+        torch.testing.assert_close(arranged, gathered, rtol=1e-5, atol=1e-4)
+    assert module.step_mechanism((narrow,), 2).columns is not None
+    assert module.step_mechanism(tuple(range(module.n_nodes)), 2).columns is None
+
+
+def test_inverse_cdf_draws_each_class_with_its_probability():
+    from debiasgen.nn.generate import sample_classes
+
+    # three nodes of one step: widths 2 (softmax-free path), 20 (softmax path) and 3
+    # padded to 20 (padding must never be drawn)
+    g = torch.Generator().manual_seed(3)
+    n = 200_000
+    logits = torch.full((3, 1, 20), -1e9)
+    logits[0, 0, :2] = torch.tensor([0.0, 1.0])
+    logits[1, 0] = torch.randn(20, generator=g)
+    logits[2, 0, :3] = torch.tensor([2.0, -1.0, 0.5])
+    logits = logits.expand(3, n, 20)
+    e = torch.rand(3, n, generator=g, dtype=torch.float64)
+    for width in (20, 2):  # the short path takes the first node alone
+        k = 3 if width == 20 else 1
+        codes, w = sample_classes(logits[:k, :, :width], e[:k], torch.tensor([2, 20, 3])[:k])
+        for j in range(k):
+            p = torch.softmax(logits[j, 0, :width].double(), 0)
+            freq = torch.bincount(codes[j], minlength=width).double() / n
+            assert torch.allclose(freq, p, atol=4e-3), (j, freq, p)
+        # the position inside the chosen class's interval is uniform and independent
+        # of the class: e is the class's lower CDF bound plus w times its probability
+        # (the class probabilities are float32's: equal to about 1e-7)
+        assert float(w.min()) >= 0.0 and float(w.max()) < 1.0
+        for j in range(k):
+            p = torch.softmax(logits[j, 0, :width].double(), 0)
+            lower = torch.cumsum(p, 0) - p
+            back = lower[codes[j]] + w[j] * p[codes[j]]
+            torch.testing.assert_close(back, e[j], rtol=0, atol=1e-6)
 
 
 def _random_rows(module, n: int, seed: int):

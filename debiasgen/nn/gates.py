@@ -68,8 +68,9 @@ class GatedCausalVAE(CausalVAE):
     # the gates act on the gathered inputs, so the ELBO must be computed through them
     elbo_terms = CausalVAE.gathered_elbo_terms
 
-    def feature_logits(self, feats, u, nodes):
-        return self.logits(self.gather_inputs(feats, nodes), u, nodes)
+    def step_mechanism(self, nodes, width):
+        idx = torch.tensor(nodes, device=self.device)
+        return lambda feats, u: self.logits(self.gather_inputs(feats, idx), u, idx)[..., :width]
 
     def posterior_logits(self, feats, codes):
         nodes = torch.arange(self.n_nodes, device=codes.device)

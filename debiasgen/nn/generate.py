@@ -185,12 +185,24 @@ def sample_classes(logits: torch.Tensor, e: torch.Tensor, n_classes: torch.Tenso
     ``logits [k, batch, classes]``, ``e [k, batch]``, ``n_classes [k]`` (the rest
     is padding); returns ``(codes, w)`` with ``w`` uniform on [0, 1) and
     independent of the class.
+
+    The class weights stay unnormalised (``exp(logit - max)``, or a float32 softmax
+    where that is faster), their running sums float64, and ``e`` is scaled by the
+    last sum instead of normalising every sum; padding classes weigh exactly 0, so
+    dropping them changes no draw.
     """
-    cdfs = _cdf(logits)
-    codes = torch.searchsorted(cdfs[1], e[..., None]).squeeze(2)  # number of cdf values < e
-    codes = torch.minimum(codes, (n_classes - 1)[:, None])
-    lower, p = class_intervals(logits, codes, cdfs)
-    return codes, ((e - lower) / p.clamp_min(1e-300)).clamp(0.0, 1.0 - 1e-12)
+    if logits.shape[2] >= 16:  # torch's softmax is slow over a short last dimension
+        weights = torch.softmax(logits, dim=2)
+    else:
+        weights = (logits - logits.amax(dim=2, keepdim=True)).exp_()
+    cdf = weights.double().cumsum_(dim=2)
+    target = e[..., None] * cdf[..., -1:]
+    codes = torch.searchsorted(cdf, target)  # number of cdf values < target
+    codes = torch.minimum(codes, (n_classes - 1)[:, None, None])
+    p = weights.gather(2, codes).double()
+    lower = cdf.gather(2, codes) - p
+    w = ((target - lower) / p.clamp_min(1e-300)).clamp(0.0, 1.0 - 1e-12)
+    return codes.squeeze(2), w.squeeze(2)
 
 
 def _categorical_width(model) -> int:
@@ -233,8 +245,11 @@ def gumbel_posterior(logits: torch.Tensor, codes: torch.Tensor,
     return perturbed - logp
 
 
-def _step(model, nodes, batch, noise, removal, shadow, keep=None):
+def _step(model, nodes, batch, noise, removal, shadow, keep, steps):
     """Generate ``nodes`` (one level) into ``batch``.
+
+    ``steps``: the pass's step mechanisms (:meth:`CausalVAE.step_mechanism`) by
+    nodes, built here on first use.
 
     ``keep`` (an observed batch whose noise ``noise`` was abducted from): a row whose
     mechanism inputs for a node are exactly the observed ones keeps the node's observed
@@ -248,7 +263,9 @@ def _step(model, nodes, batch, noise, removal, shadow, keep=None):
     # the inverse CDF, whose float64 work would otherwise span every node's classes
     width = max(model.layout[j].n_classes for j in nodes)
     if removal is None and keep is None:  # every input is the row's own: no gather
-        logits = model.feature_logits(batch.feats, noise.u[idx], idx)[..., :width]
+        if nodes not in steps:
+            steps[nodes] = model.step_mechanism(nodes, width)
+        logits = steps[nodes](batch.feats, noise.u[idx])
     else:
         inputs = _inputs(model, idx, batch.feats, removal,
                          None if shadow is None else shadow.feats,
@@ -351,7 +368,7 @@ def location_nodes(model, plan, generator: torch.Generator, *, n: int = 4096,
 
 def run_pass(model, plan, noise, *, hooks=None, removal=None, shadow=None, overrides=None,
              roots_only=False, start: Batch | None = None, regen=None,
-             abducted: bool = False, raw: bool = False) -> Batch:
+             abducted: bool = False, raw: bool = False, steps: dict | None = None) -> Batch:
     """One generation pass over ``noise``; see the module docstring.
 
     With ``start`` (an observed batch) only the nodes in ``regen`` are generated;
@@ -359,10 +376,13 @@ def run_pass(model, plan, noise, *, hooks=None, removal=None, shadow=None, overr
     ``abducted`` (``noise`` was abducted from ``start``), a regenerated node whose
     inputs did not change keeps its observed value (see :func:`_step`).  ``raw``:
     a pass from scratch keeps the raw features too (a shadow whose values a
-    counterfactual's location heads read).
+    counterfactual's location heads read).  ``steps``: the step mechanisms of earlier
+    passes over the same model (filled in here), so that a draw of many chunks
+    arranges each step's weights once.
     """
     keep = start if abducted else None
     hooks = hooks or {}
+    steps = {} if steps is None else steps
     batch = (Batch.empty(model, noise.e.shape[1], raw) if start is None
              else copy.deepcopy(start))
 
@@ -370,7 +390,7 @@ def run_pass(model, plan, noise, *, hooks=None, removal=None, shadow=None, overr
         return tuple(j for j in nodes if regen is None or j in regen)
 
     for r in active(plan.roots):
-        _step(model, (r,), batch, noise, removal, shadow, keep)
+        _step(model, (r,), batch, noise, removal, shadow, keep, steps)
     for j, (codes, values) in (overrides or {}).items():
         batch.set(model, j, codes, values)
     for r in plan.roots:
@@ -380,7 +400,7 @@ def run_pass(model, plan, noise, *, hooks=None, removal=None, shadow=None, overr
         return batch
     for level in plan.levels:
         if active(level):
-            _step(model, active(level), batch, noise, removal, shadow, keep)
+            _step(model, active(level), batch, noise, removal, shadow, keep, steps)
         for j in level:
             if j in hooks:
                 batch.set(model, j, *hooks[j](batch.codes[:, j], batch.values[:, j]))
@@ -439,18 +459,20 @@ def generate(model, plan, n: int, generator: torch.Generator, *, hooks=None, rem
     """Generate ``n`` rows; returns ``(codes, values)``."""
     model.eval()
     codes, values = [], []
+    steps = {}  # each step's mechanism, arranged once for every chunk
     for start in range(0, n, chunk_size):
         m = min(chunk_size, n - start)
         noise = Noise.draw(model, m, generator)
         overrides, shadow = None, None
         if removal is not None and removal.decoupled:
-            free = run_pass(model, plan, Noise.draw(model, m, generator), roots_only=True)
+            free = run_pass(model, plan, Noise.draw(model, m, generator), roots_only=True,
+                            steps=steps)
             overrides = {r: (free.codes[:, r], free.values[:, r]) for r in removal.decoupled}
         if removal is not None and removal.needs_shadow:
             fresh = Noise.draw(model, m, generator)
-            shadow = run_pass(model, plan, noise.blend(fresh, removal.noise_reuse))
+            shadow = run_pass(model, plan, noise.blend(fresh, removal.noise_reuse), steps=steps)
         out = run_pass(model, plan, noise, hooks=hooks, removal=removal, shadow=shadow,
-                       overrides=overrides)
+                       overrides=overrides, steps=steps)
         codes.append(out.codes)
         values.append(out.values)
     return torch.cat(codes), torch.cat(values)
@@ -473,6 +495,7 @@ def counterfactual(model, plan, codes: torch.Tensor, values: torch.Tensor,
     """
     model.eval()
     out_codes, out_values = [], []
+    steps = {}  # the plain shadow passes' step mechanisms, arranged once
     for start in range(0, codes.shape[0], chunk_size):
         observed = Batch.observed(
             model, codes[start:start + chunk_size], values[start:start + chunk_size]
@@ -491,7 +514,7 @@ def counterfactual(model, plan, codes: torch.Tensor, values: torch.Tensor,
                                   regen=None if whole else set(sensitive_regen),
                                   abducted=not whole)
             else:
-                shadow = run_pass(model, plan, fresh, raw=True)
+                shadow = run_pass(model, plan, fresh, raw=True, steps=steps)
         batch = run_pass(model, plan, noise, hooks=hooks, removal=removal, shadow=shadow,
                          start=observed, regen=set(regen), abducted=True)
         out_codes.append(batch.codes)

@@ -262,24 +262,12 @@ class CausalVAE(nn.Module):
         x = torch.cat([u, inputs[..., :width]], dim=2)
         return self._head(self.decoder(x, nodes), self.linear_shift(x, nodes), nodes)
 
-    def feature_logits(self, feats: torch.Tensor, u: torch.Tensor,
-                       nodes: torch.Tensor) -> torch.Tensor:
-        """:meth:`logits` of ``nodes`` read straight from all columns' features ``feats``
-        ``[batch, n_features + 1]``: the first layers of the decoder and the linear
-        shift are one product ``feats @ W`` with ``W`` gathered from the stacked weights
-        (zero where a feature is not the node's parent), as :meth:`elbo_terms` does in
-        training, instead of a per-node gather of the inputs, a concatenation with the
-        latent and a padded batched product.  The same function as :meth:`logits` on
-        :meth:`gather_inputs`; the float sums run in another order."""
-        latent, k, batch = self.latent_dim, len(nodes), feats.shape[0]
-        dec_w, lin_w = self.decoder.weights[0][nodes], self.linear_shift.weights[0][nodes]
-        hidden = dec_w.shape[2]
-        weight = self._feature_weight([dec_w[:, latent:], lin_w[:, latent:]], nodes)
-        # the zero pad feature of ``feats`` reads a zero row: no copy of ``feats``
-        weight = torch.cat([weight, weight.new_zeros(1, k, hidden + 1)])
-        first = feats @ weight.reshape(self.n_features + 1, -1)
-        first = first.view(batch, k, hidden + 1).transpose(0, 1)  # [k, batch, h + 1]
-        return self._decode(first[..., :hidden], first[..., hidden:], u, nodes)
+    def step_mechanism(self, nodes: tuple[int, ...], width: int):
+        """The mechanisms of ``nodes`` (one generation step) reading the rows' own
+        features: a function ``(feats [batch, n_features + 1], u [k, batch, latent])
+        -> logits [k, batch, width]`` (the nodes' first ``width`` classes), its
+        weights arranged once for every chunk of a pass (:class:`StepMechanism`)."""
+        return StepMechanism(self, nodes, width)
 
     def _feature_weight(self, parts, nodes: torch.Tensor | None = None) -> torch.Tensor:
         """The first-layer weights of ``nodes`` (all if None) laid out by feature:
@@ -472,6 +460,74 @@ class CausalVAE(nn.Module):
             pos = lo + u.double().clamp(0.0, 1.0 - 1e-6) * (hi - lo)
         rank = ((pos - start) / (end - start)).clamp(1e-9, 1 - 1e-9)
         return torch.where(missing, torch.full_like(rank, float("nan")), rank)
+
+
+class StepMechanism:
+    """Class logits of one generation step's nodes read straight from all columns'
+    features, with the weights laid out once for every chunk of a pass.
+
+    The same function as :meth:`CausalVAE.logits` on :meth:`CausalVAE.gather_inputs`
+    (sliced to the step's ``width`` classes), arranged for generation speed: the
+    first layers of the decoder and of the linear shift read the features through
+    one product ``x @ W`` (training's arrangement, :meth:`CausalVAE.elbo_terms`),
+    where ``x`` is the features (only the columns some node of the step reads, where
+    those are few) joined by the nodes' latent noise, and ``W`` holds the nodes'
+    weights laid out by feature (zero where a feature is not the node's parent) over
+    block-diagonal latent rows; the biases join the product (``addmm``).  The
+    ordinal shift of the decoder's output and the padding penalty are folded into
+    the last layer's weights and bias, which produce only the ``width`` classes and
+    the precision.  The float sums run in another order than the gathered form.
+    """
+
+    def __init__(self, model: CausalVAE, nodes: tuple[int, ...], width: int):
+        idx = torch.tensor(nodes, device=model.device)
+        k, latent, top = len(nodes), model.latent_dim, model.max_classes
+        dec, lin = model.decoder, model.linear_shift
+        dec_w, lin_w = dec.weights[0][idx], lin.weights[0][idx]
+        hidden = dec_w.shape[2]
+        feature = model._feature_weight([dec_w[:, latent:], lin_w[:, latent:]], idx)
+        # node i's latent rows feed node i's columns only
+        own = torch.cat([dec_w[:, :latent], lin_w[:, :latent]], 2)  # [k, latent, h + 1]
+        noise = own.new_zeros(k, latent, k, hidden + 1)
+        for i in range(k):
+            noise[i, :, i] = own[i]
+        # the features some node of the step reads: where they are few (roots, nodes of
+        # few parents), the product reads only those columns
+        parents = model.parent_index[idx]
+        used = torch.unique(parents[parents < model.n_features])
+        self.columns = used if len(used) <= 0.6 * model.n_features else None
+        if self.columns is None:
+            feature = torch.cat([feature, feature.new_zeros(1, k, hidden + 1)])  # the pad
+        else:
+            feature = feature[used]
+        self.w1 = torch.cat([feature, noise.reshape(k * latent, k, hidden + 1)]).reshape(
+            -1, k * (hidden + 1))
+        self.b1 = torch.cat([dec.biases[0][idx], lin.biases[0][idx]], 2).reshape(-1)
+        self.w2, self.b2 = dec.weights[1][idx], dec.biases[1][idx]
+        w3, b3 = dec.weights[2][idx], dec.biases[2][idx]
+        c = model.bin_scores[idx][..., :width]
+        penalty = model.class_penalty[idx][..., :width]
+        self.w3 = torch.cat([w3[..., :width] + w3[..., top:top + 1] * c, w3[..., top + 1:]], 2)
+        self.b3 = torch.cat([b3[..., :width] + b3[..., top:top + 1] * c + penalty,
+                             b3[..., top + 1:]], 2)
+        self.scores, self.half_square = c, model.half_square_scores[idx][..., :width]
+        self.k, self.hidden, self.width = k, hidden, width
+
+    def __call__(self, feats: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+        """``feats [batch, n_features + 1]``, ``u [k, batch, latent]`` ->
+        ``[k, batch, width]``."""
+        batch, k, hidden = feats.shape[0], self.k, self.hidden
+        if self.columns is not None:
+            feats = feats.index_select(1, self.columns)
+        x = torch.cat([feats, u.transpose(0, 1).reshape(batch, -1)], 1)
+        first = torch.addmm(self.b1, x, self.w1).view(batch, k, hidden + 1).transpose(0, 1)
+        h = torch.nn.functional.silu(first[..., :hidden])
+        h = torch.nn.functional.silu(torch.baddbmm(self.b2, h, self.w2), inplace=True)
+        out = torch.baddbmm(self.b3, h, self.w3)
+        # contiguous first: softplus over a strided column is several times slower
+        precision = torch.nn.functional.softplus(out[..., self.width:].contiguous())
+        return out[..., :self.width].addcmul_(first[..., hidden:], self.scores).addcmul_(
+            precision, self.half_square, value=-1)
 
 
 def _numpy_dtype(dtype):
