@@ -166,8 +166,50 @@ def test_step_mechanism_equals_logits_of_gathered_inputs(mixed_module):
             arranged = mechanism(feats, u)
         assert arranged.shape == (len(nodes), 300, width)
         torch.testing.assert_close(arranged, gathered, rtol=1e-5, atol=1e-4)
-    assert module.step_mechanism((narrow,), 2).columns is not None
-    assert module.step_mechanism(tuple(range(module.n_nodes)), 2).columns is None
+    # a step reading few columns selects exactly those; every node's reads them all
+    reads = module.parent_index[narrow]
+    expected = sorted({int(f) for f in reads if f < module.n_features})
+    assert len(expected) <= 0.6 * module.n_features
+    assert module.step_mechanism((narrow,), 2).columns[0].tolist() == expected
+    assert module.step_mechanism(tuple(range(module.n_nodes)), 2).columns == [None]
+
+
+@pytest.mark.parametrize("shadow", [True, False])
+def test_step_mechanism_with_removed_edges_equals_the_mixed_inputs(mixed_module, shadow):
+    # a removal's step reads cut parents from the shadow's features (with a shadow; the
+    # row's own without one) and others from the reference row, as _inputs mixes them
+    from debiasgen.nn.generate import EdgeRemoval, _inputs
+
+    module = mixed_module
+    owner = module.input_owner
+    child = int(module.input_width.argmax())
+    parents = sorted({int(p) for p in owner[child] if p >= 0})
+    assert len(parents) >= 3
+    shadow_mask = torch.zeros(owner.shape, dtype=torch.bool)
+    ref_mask = torch.zeros(owner.shape, dtype=torch.bool)
+    shadow_mask[child] = owner[child] == parents[0]
+    ref_mask[child] = owner[child] == parents[1]
+    g = torch.Generator().manual_seed(4)
+
+    def rows(n):
+        return torch.cat([torch.randn(n, module.n_features, generator=g), torch.zeros(n, 1)], 1)
+
+    removal = EdgeRemoval(shadow_mask[:, None], ref_mask[:, None], reference_features=rows(1))
+    feats, shadow_feats = rows(300), rows(300)
+    for nodes in ((child,), tuple(range(module.n_nodes))):
+        idx = torch.tensor(nodes)
+        width = max(int(module.n_classes[j]) for j in nodes)
+        u = torch.randn(len(nodes), 300, module.latent_dim, generator=g)
+        inputs = _inputs(module, idx, feats, removal, shadow_feats if shadow else None,
+                         removal.reference_features)
+        mechanism = module.step_mechanism(nodes, width, removal, shadow)
+        with torch.no_grad():
+            mixed = module.logits(inputs, u, idx)[..., :width]
+            arranged = mechanism(feats, u, shadow_feats if shadow else None)
+            plain = module.step_mechanism(nodes, width)(feats, u)
+        torch.testing.assert_close(arranged, mixed, rtol=1e-5, atol=1e-4)
+        k = nodes.index(child)
+        assert (arranged[k] - plain[k]).abs().max() > 1e-3  # the removal mattered
 
 
 def test_inverse_cdf_draws_each_class_with_its_probability():

@@ -68,9 +68,8 @@ class GatedCausalVAE(CausalVAE):
     # the gates act on the gathered inputs, so the ELBO must be computed through them
     elbo_terms = CausalVAE.gathered_elbo_terms
 
-    def step_mechanism(self, nodes, width):
-        idx = torch.tensor(nodes, device=self.device)
-        return lambda feats, u: self.logits(self.gather_inputs(feats, idx), u, idx)[..., :width]
+    def step_mechanism(self, nodes, width, removal=None, shadow=False):
+        return None  # the gates act on the gathered inputs
 
     def posterior_logits(self, feats, codes):
         nodes = torch.arange(self.n_nodes, device=codes.device)

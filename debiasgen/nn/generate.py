@@ -248,8 +248,8 @@ def gumbel_posterior(logits: torch.Tensor, codes: torch.Tensor,
 def _step(model, nodes, batch, noise, removal, shadow, keep, steps):
     """Generate ``nodes`` (one level) into ``batch``.
 
-    ``steps``: the pass's step mechanisms (:meth:`CausalVAE.step_mechanism`) by
-    nodes, built here on first use.
+    ``steps``: the step mechanisms (:meth:`CausalVAE.step_mechanism`) of the passes
+    of one draw, by nodes and inputs, built here on first use.
 
     ``keep`` (an observed batch whose noise ``noise`` was abducted from): a row whose
     mechanism inputs for a node are exactly the observed ones keeps the node's observed
@@ -262,10 +262,14 @@ def _step(model, nodes, batch, noise, removal, shadow, keep, steps):
     # classes past the step's widest node are padding (probability 0): drop them before
     # the inverse CDF, whose float64 work would otherwise span every node's classes
     width = max(model.layout[j].n_classes for j in nodes)
-    if removal is None and keep is None:  # every input is the row's own: no gather
-        if nodes not in steps:
-            steps[nodes] = model.step_mechanism(nodes, width)
-        logits = steps[nodes](batch.feats, noise.u[idx])
+    mechanism = None
+    if keep is None:  # no comparison with observed inputs: no gather
+        key = (nodes, removal is not None, shadow is not None)
+        if key not in steps:
+            steps[key] = model.step_mechanism(nodes, width, removal, shadow is not None)
+        mechanism = steps[key]
+    if mechanism is not None:
+        logits = mechanism(batch.feats, noise.u[idx], None if shadow is None else shadow.feats)
     else:
         inputs = _inputs(model, idx, batch.feats, removal,
                          None if shadow is None else shadow.feats,
@@ -495,7 +499,7 @@ def counterfactual(model, plan, codes: torch.Tensor, values: torch.Tensor,
     """
     model.eval()
     out_codes, out_values = [], []
-    steps = {}  # the plain shadow passes' step mechanisms, arranged once
+    steps = {}  # the shadow passes' step mechanisms, arranged once
     for start in range(0, codes.shape[0], chunk_size):
         observed = Batch.observed(
             model, codes[start:start + chunk_size], values[start:start + chunk_size]
@@ -512,7 +516,7 @@ def counterfactual(model, plan, codes: torch.Tensor, values: torch.Tensor,
                 shadow = run_pass(model, plan, noise.blend(fresh, removal.noise_reuse),
                                   hooks=redraw, start=observed,
                                   regen=None if whole else set(sensitive_regen),
-                                  abducted=not whole)
+                                  abducted=not whole, steps=steps)
             else:
                 shadow = run_pass(model, plan, fresh, raw=True, steps=steps)
         batch = run_pass(model, plan, noise, hooks=hooks, removal=removal, shadow=shadow,

@@ -262,12 +262,14 @@ class CausalVAE(nn.Module):
         x = torch.cat([u, inputs[..., :width]], dim=2)
         return self._head(self.decoder(x, nodes), self.linear_shift(x, nodes), nodes)
 
-    def step_mechanism(self, nodes: tuple[int, ...], width: int):
-        """The mechanisms of ``nodes`` (one generation step) reading the rows' own
-        features: a function ``(feats [batch, n_features + 1], u [k, batch, latent])
-        -> logits [k, batch, width]`` (the nodes' first ``width`` classes), its
-        weights arranged once for every chunk of a pass (:class:`StepMechanism`)."""
-        return StepMechanism(self, nodes, width)
+    def step_mechanism(self, nodes: tuple[int, ...], width: int, removal=None,
+                       shadow: bool = False) -> StepMechanism | None:
+        """The mechanisms of ``nodes`` (one generation step) as a function of the
+        rows' features, the shadow's and the latent noise, giving the nodes' first
+        ``width`` class logits, its weights arranged once for every chunk of a pass
+        (:class:`StepMechanism`).  ``None`` where a subclass transforms the gathered
+        inputs (its steps gather them)."""
+        return StepMechanism(self, nodes, width, removal, shadow)
 
     def _feature_weight(self, parts, nodes: torch.Tensor | None = None) -> torch.Tensor:
         """The first-layer weights of ``nodes`` (all if None) laid out by feature:
@@ -467,42 +469,74 @@ class StepMechanism:
     features, with the weights laid out once for every chunk of a pass.
 
     The same function as :meth:`CausalVAE.logits` on :meth:`CausalVAE.gather_inputs`
-    (sliced to the step's ``width`` classes), arranged for generation speed: the
-    first layers of the decoder and of the linear shift read the features through
-    one product ``x @ W`` (training's arrangement, :meth:`CausalVAE.elbo_terms`),
-    where ``x`` is the features (only the columns some node of the step reads, where
-    those are few) joined by the nodes' latent noise, and ``W`` holds the nodes'
-    weights laid out by feature (zero where a feature is not the node's parent) over
-    block-diagonal latent rows; the biases join the product (``addmm``).  The
-    ordinal shift of the decoder's output and the padding penalty are folded into
-    the last layer's weights and bias, which produce only the ``width`` classes and
-    the precision.  The float sums run in another order than the gathered form.
+    (sliced to the step's ``width`` classes; with an edge removal, on the inputs
+    :func:`debiasgen.nn.generate._inputs` mixes from the row, the shadow and the
+    reference row), arranged for generation speed: the first layers of the decoder
+    and of the linear shift read the features through one product ``x @ W``
+    (training's arrangement, :meth:`CausalVAE.elbo_terms`), where ``x`` joins the
+    row's features, the shadow's (where the step reads cut parents from a shadow) and
+    the nodes' latent noise, and ``W`` holds the nodes' weights laid out by feature
+    (zero where a node does not read that feature from that source) over
+    block-diagonal latent rows.  A source whose features the step reads few of (roots,
+    nodes of few parents, the cut parents) gives only those columns.  The biases,
+    and the reference row's features times their weights, join the product
+    (``addmm``).  The ordinal shift of the decoder's output and the padding penalty
+    are folded into the last layer's weights and bias, which produce only the
+    ``width`` classes and the precision.  The float sums run in another order than
+    the gathered form.
+
+    Parameters
+    ----------
+    model : CausalVAE
+    nodes : tuple of int
+        The step's nodes.
+    width : int
+        Classes kept (the widest node's; the rest of every node is padding).
+    removal : EdgeRemoval, optional
+        The removed edges whose parents the step reads from the shadow or the
+        reference row.
+    shadow : bool, default=False
+        Whether the pass has a shadow (without one, cut parents are the row's own).
     """
 
-    def __init__(self, model: CausalVAE, nodes: tuple[int, ...], width: int):
+    def __init__(self, model: CausalVAE, nodes: tuple[int, ...], width: int,
+                 removal=None, shadow: bool = False):
         idx = torch.tensor(nodes, device=model.device)
         k, latent, top = len(nodes), model.latent_dim, model.max_classes
         dec, lin = model.decoder, model.linear_shift
         dec_w, lin_w = dec.weights[0][idx], lin.weights[0][idx]
         hidden = dec_w.shape[2]
-        feature = model._feature_weight([dec_w[:, latent:], lin_w[:, latent:]], idx)
+        rows = torch.cat([dec_w[:, latent:], lin_w[:, latent:]], 2)  # [k, n_inputs, h + 1]
+        parents = model.parent_index[idx]  # [k, n_inputs]
+        reads = parents < model.n_features  # not padding
+        cut = torch.zeros_like(reads)
+        ref = torch.zeros_like(reads)
+        if removal is not None:
+            ref = removal.reference_mask[idx][:, 0] & reads
+            if shadow:
+                cut = removal.shadow_mask[idx][:, 0] & reads
+        self.b1 = torch.cat([dec.biases[0][idx], lin.biases[0][idx]], 2).reshape(-1)
+        if ref.any():  # the reference row is a constant input: part of the bias
+            weight = model._feature_weight([rows * ref[..., None]], idx)
+            self.b1 = self.b1 + removal.reference_features[0, :model.n_features] @ \
+                weight.reshape(model.n_features, -1)
+        self.columns, blocks = [], []
+        for mask in (reads & ~cut & ~ref, cut) if shadow else (reads & ~ref,):
+            weight = model._feature_weight([rows * mask[..., None]], idx)
+            used = torch.unique(parents[mask])
+            if len(used) <= 0.6 * model.n_features:  # few: read only those columns
+                self.columns.append(used)
+                blocks.append(weight[used])
+            else:
+                self.columns.append(None)
+                blocks.append(torch.cat([weight, weight.new_zeros(1, k, hidden + 1)]))  # pad
         # node i's latent rows feed node i's columns only
         own = torch.cat([dec_w[:, :latent], lin_w[:, :latent]], 2)  # [k, latent, h + 1]
         noise = own.new_zeros(k, latent, k, hidden + 1)
         for i in range(k):
             noise[i, :, i] = own[i]
-        # the features some node of the step reads: where they are few (roots, nodes of
-        # few parents), the product reads only those columns
-        parents = model.parent_index[idx]
-        used = torch.unique(parents[parents < model.n_features])
-        self.columns = used if len(used) <= 0.6 * model.n_features else None
-        if self.columns is None:
-            feature = torch.cat([feature, feature.new_zeros(1, k, hidden + 1)])  # the pad
-        else:
-            feature = feature[used]
-        self.w1 = torch.cat([feature, noise.reshape(k * latent, k, hidden + 1)]).reshape(
-            -1, k * (hidden + 1))
-        self.b1 = torch.cat([dec.biases[0][idx], lin.biases[0][idx]], 2).reshape(-1)
+        blocks.append(noise.reshape(k * latent, k, hidden + 1))
+        self.w1 = torch.cat(blocks).reshape(-1, k * (hidden + 1))
         self.w2, self.b2 = dec.weights[1][idx], dec.biases[1][idx]
         w3, b3 = dec.weights[2][idx], dec.biases[2][idx]
         c = model.bin_scores[idx][..., :width]
@@ -513,13 +547,14 @@ class StepMechanism:
         self.scores, self.half_square = c, model.half_square_scores[idx][..., :width]
         self.k, self.hidden, self.width = k, hidden, width
 
-    def __call__(self, feats: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
-        """``feats [batch, n_features + 1]``, ``u [k, batch, latent]`` ->
-        ``[k, batch, width]``."""
+    def __call__(self, feats: torch.Tensor, u: torch.Tensor,
+                 shadow_feats: torch.Tensor | None = None) -> torch.Tensor:
+        """``feats`` (and, for a step built with a shadow, ``shadow_feats``)
+        ``[batch, n_features + 1]``, ``u [k, batch, latent]`` -> ``[k, batch, width]``."""
         batch, k, hidden = feats.shape[0], self.k, self.hidden
-        if self.columns is not None:
-            feats = feats.index_select(1, self.columns)
-        x = torch.cat([feats, u.transpose(0, 1).reshape(batch, -1)], 1)
+        parts = [f if cols is None else f.index_select(1, cols)
+                 for f, cols in zip((feats, shadow_feats), self.columns)]
+        x = torch.cat([*parts, u.transpose(0, 1).reshape(batch, -1)], 1)
         first = torch.addmm(self.b1, x, self.w1).view(batch, k, hidden + 1).transpose(0, 1)
         h = torch.nn.functional.silu(first[..., :hidden])
         h = torch.nn.functional.silu(torch.baddbmm(self.b2, h, self.w2), inplace=True)
