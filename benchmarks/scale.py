@@ -22,6 +22,9 @@ whose peak RSS is read from the OS (``resource.getrusage(RUSAGE_SELF).ru_maxrss`
   as the label), then ``transform_to_parquet`` of the source: seconds of each and peak
   RSS (bounded, as the fit's).
 * ``sample N``: in-memory ``sample`` (target: 1M rows <= 4 s).
+* ``sample N, de-biased``: in-memory ``sample`` of the model de-biased with the ``dp``
+  preset (sensitive ``sex``, target ``income``; ``--debiased-rows``): a shadow pass
+  and the cut edges' mixed inputs on top of plain sampling.
 * ``sample_to_parquet N``: streamed to a temporary file, deleted after (targets:
   >= 300,000 rows/s, peak RSS <= 1.5 GB for 100M rows).
 
@@ -129,6 +132,14 @@ def child_sample(folder: str, n: int) -> dict:
     return {"seconds": s, "rows_per_s": n / s, "note": "in memory"}
 
 
+def child_debiased(folder: str, n: int) -> dict:
+    model = _model(folder).debias(sensitive="sex", target="income", criterion="dp")
+    t = time.perf_counter()
+    model.sample(n, random_state=0)
+    s = time.perf_counter() - t
+    return {"seconds": s, "rows_per_s": n / s, "note": "in memory, dp preset"}
+
+
 def child_parquet(folder: str, n: int, chunk_rows: int) -> dict:
     model = _model(folder)
     path = Path(folder) / f"sample_{n}.parquet"
@@ -172,7 +183,8 @@ def child_adapt(folder: str, n: int) -> dict:
 
 
 CHILDREN = {"prepare": child_prepare, "fit": child_fit, "adult": child_adult,
-            "sample": child_sample, "parquet": child_parquet, "discover": child_discover,
+            "sample": child_sample, "debiased": child_debiased, "parquet": child_parquet,
+            "discover": child_discover,
             "adapt": child_adapt}
 
 
@@ -193,6 +205,8 @@ def main(argv=None) -> None:
     parser.add_argument("--adapt-rows", type=int, nargs="*", default=[],
                         help="sizes N to fit a dp FairAdapter from Parquet and adapt")
     parser.add_argument("--sample-rows", type=int, nargs="*", default=[1_000_000])
+    parser.add_argument("--debiased-rows", type=int, nargs="*", default=[],
+                        help="sizes N to sample in memory from the dp-de-biased model")
     parser.add_argument("--parquet-rows", type=int, nargs="*", default=[10_000_000])
     parser.add_argument("--chunk-rows", type=int, default=1_000_000)
     parser.add_argument("--folder", default=None, help="keeps the model and Parquet tables")
@@ -216,6 +230,7 @@ def main(argv=None) -> None:
     if args.adult_runs:
         jobs.append(("adult fit (defaults)", "adult", args.adult_runs))
     jobs += [(f"sample {n:,}", "sample", n) for n in args.sample_rows]
+    jobs += [(f"sample {n:,}, de-biased", "debiased", n) for n in args.debiased_rows]
     jobs += [(f"sample_to_parquet {n:,}", "parquet", n, args.chunk_rows)
              for n in args.parquet_rows]
     print(f"# {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} CPUs (shared: compare "
