@@ -210,6 +210,20 @@ def test_step_mechanism_with_removed_edges_equals_the_mixed_inputs(mixed_module,
         torch.testing.assert_close(arranged, mixed, rtol=1e-5, atol=1e-4)
         k = nodes.index(child)
         assert (arranged[k] - plain[k]).abs().max() > 1e-3  # the removal mattered
+        # which rows' inputs equal those read from observed features (a counterfactual
+        # keeps those rows' observed values): the row itself, changed in some columns
+        observed = feats.clone()
+        ref_cols = module.feature_slices[parents[1]]
+        cut_cols = module.feature_slices[parents[0]]
+        observed[::2, ref_cols] = removal.reference_features[:, ref_cols]
+        if shadow:
+            observed[::2, cut_cols] = shadow_feats[::2, cut_cols]
+        observed[::3, torch.randint(0, module.n_features, (1,), generator=g)] += 1.0
+        observed[1::7] = shadow_feats[1::7]
+        expected = (inputs == module.gather_inputs(observed, idx)).all(dim=2)
+        got = mechanism.unchanged(feats, shadow_feats if shadow else None, observed)
+        assert torch.equal(got, expected)
+        assert expected.any() and not expected.all()
 
 
 def test_inverse_cdf_draws_each_class_with_its_probability():

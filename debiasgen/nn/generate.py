@@ -262,19 +262,22 @@ def _step(model, nodes, batch, noise, removal, shadow, keep, steps):
     # classes past the step's widest node are padding (probability 0): drop them before
     # the inverse CDF, whose float64 work would otherwise span every node's classes
     width = max(model.layout[j].n_classes for j in nodes)
-    mechanism = None
-    if keep is None:  # no comparison with observed inputs: no gather
-        key = (nodes, removal is not None, shadow is not None)
-        if key not in steps:
-            steps[key] = model.step_mechanism(nodes, width, removal, shadow is not None)
-        mechanism = steps[key]
+    key = (nodes, removal is not None, shadow is not None)
+    if key not in steps:
+        steps[key] = model.step_mechanism(nodes, width, removal, shadow is not None)
+    mechanism = steps[key]
+    shadow_feats = None if shadow is None else shadow.feats
+    same = None  # [k, batch]: whether a node's inputs are the observed ones
     if mechanism is not None:
-        logits = mechanism(batch.feats, noise.u[idx], None if shadow is None else shadow.feats)
+        logits = mechanism(batch.feats, noise.u[idx], shadow_feats)
+        if keep is not None:
+            same = mechanism.unchanged(batch.feats, shadow_feats, keep.feats)
     else:
-        inputs = _inputs(model, idx, batch.feats, removal,
-                         None if shadow is None else shadow.feats,
+        inputs = _inputs(model, idx, batch.feats, removal, shadow_feats,
                          None if removal is None else removal.reference_features)
         logits = model.logits(inputs, noise.u[idx], idx)[..., :width]
+        if keep is not None:
+            same = (inputs == model.gather_inputs(keep.feats, idx)).all(dim=2)
     codes, w = sample_classes(logits, noise.e[idx], model.n_classes[idx])
     if noise.gumbel is not None:
         categorical = model.categorical[idx]
@@ -286,9 +289,6 @@ def _step(model, nodes, batch, noise, removal, shadow, keep, steps):
         raw = _inputs(model, idx, batch.raw, removal,
                       None if shadow is None else shadow.raw,
                       None if removal is None else removal.reference_raw)
-    same = None
-    if keep is not None:
-        same = (inputs == model.gather_inputs(keep.feats, idx)).all(dim=2)  # [k, batch]
     for k, j in enumerate(nodes):
         new_codes, new_values = codes[k], model.class_values(j, codes[k], w[k])
         if keep is not None and noise.location is not None \
@@ -499,7 +499,7 @@ def counterfactual(model, plan, codes: torch.Tensor, values: torch.Tensor,
     """
     model.eval()
     out_codes, out_values = [], []
-    steps = {}  # the shadow passes' step mechanisms, arranged once
+    steps = {}  # every pass's step mechanisms, arranged once for all chunks
     for start in range(0, codes.shape[0], chunk_size):
         observed = Batch.observed(
             model, codes[start:start + chunk_size], values[start:start + chunk_size]
@@ -520,7 +520,7 @@ def counterfactual(model, plan, codes: torch.Tensor, values: torch.Tensor,
             else:
                 shadow = run_pass(model, plan, fresh, raw=True, steps=steps)
         batch = run_pass(model, plan, noise, hooks=hooks, removal=removal, shadow=shadow,
-                         start=observed, regen=set(regen), abducted=True)
+                         start=observed, regen=set(regen), abducted=True, steps=steps)
         out_codes.append(batch.codes)
         out_values.append(batch.values)
     return torch.cat(out_codes), torch.cat(out_values)

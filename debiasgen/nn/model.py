@@ -516,20 +516,27 @@ class StepMechanism:
             if shadow:
                 cut = removal.shadow_mask[idx][:, 0] & reads
         self.b1 = torch.cat([dec.biases[0][idx], lin.biases[0][idx]], 2).reshape(-1)
+        self.reference = None
         if ref.any():  # the reference row is a constant input: part of the bias
             weight = model._feature_weight([rows * ref[..., None]], idx)
-            self.b1 = self.b1 + removal.reference_features[0, :model.n_features] @ \
-                weight.reshape(model.n_features, -1)
-        self.columns, blocks = [], []
+            values = removal.reference_features[:, :model.n_features]
+            self.b1 = self.b1 + values[0] @ weight.reshape(model.n_features, -1)
+            self.reference = (values, _reads(model, parents, ref))
+        # per source: the columns it gives (None: all), their weight rows, and which
+        # node reads which of them (:meth:`unchanged`)
+        self.columns, self.reads, blocks = [], [], []
         for mask in (reads & ~cut & ~ref, cut) if shadow else (reads & ~ref,):
             weight = model._feature_weight([rows * mask[..., None]], idx)
             used = torch.unique(parents[mask])
+            read = _reads(model, parents, mask)
             if len(used) <= 0.6 * model.n_features:  # few: read only those columns
                 self.columns.append(used)
+                self.reads.append(read[used])
                 blocks.append(weight[used])
             else:
                 self.columns.append(None)
-                blocks.append(torch.cat([weight, weight.new_zeros(1, k, hidden + 1)]))  # pad
+                self.reads.append(torch.cat([read, read.new_zeros(1, k)]))  # the pad
+                blocks.append(torch.cat([weight, weight.new_zeros(1, k, hidden + 1)]))
         # node i's latent rows feed node i's columns only
         own = torch.cat([dec_w[:, :latent], lin_w[:, :latent]], 2)  # [k, latent, h + 1]
         noise = own.new_zeros(k, latent, k, hidden + 1)
@@ -547,6 +554,23 @@ class StepMechanism:
         self.scores, self.half_square = c, model.half_square_scores[idx][..., :width]
         self.k, self.hidden, self.width = k, hidden, width
 
+    def unchanged(self, feats: torch.Tensor, shadow_feats: torch.Tensor | None,
+                  observed: torch.Tensor) -> torch.Tensor:
+        """``[k, batch]``: whether each node's inputs (from ``feats``, the shadow's and
+        the reference row) are exactly those it would read from the ``observed``
+        features; counts of differing features, summed by a product of 0/1 values,
+        which is exact."""
+        changed = None
+        for f, cols, read in zip((feats, shadow_feats), self.columns, self.reads):
+            a, b = (f, observed) if cols is None else (f.index_select(1, cols),
+                                                        observed.index_select(1, cols))
+            count = (a != b).float() @ read
+            changed = count if changed is None else changed + count
+        if self.reference is not None:
+            values, read = self.reference
+            changed = changed + (values != observed[:, :values.shape[1]]).float() @ read
+        return (changed == 0).T
+
     def __call__(self, feats: torch.Tensor, u: torch.Tensor,
                  shadow_feats: torch.Tensor | None = None) -> torch.Tensor:
         """``feats`` (and, for a step built with a shadow, ``shadow_feats``)
@@ -563,6 +587,15 @@ class StepMechanism:
         precision = torch.nn.functional.softplus(out[..., self.width:].contiguous())
         return out[..., :self.width].addcmul_(first[..., hidden:], self.scores).addcmul_(
             precision, self.half_square, value=-1)
+
+
+def _reads(model: CausalVAE, parents: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """``[n_features, k]`` 0/1: which features the nodes of ``parents [k, n_inputs]``
+    (their feature index per input position) read at the positions ``mask``."""
+    read = torch.zeros(model.n_features, parents.shape[0], device=parents.device)
+    node = torch.arange(parents.shape[0], device=parents.device)[:, None].expand_as(parents)
+    read[parents[mask], node[mask]] = 1.0
+    return read
 
 
 def _numpy_dtype(dtype):
