@@ -428,7 +428,13 @@ def abduct(model, observed: Batch, generator: torch.Generator,
     """
     nodes = torch.arange(model.n_nodes, device=observed.codes.device)
     u, logits = model.posterior_logits(observed.feats, observed.codes)
-    lower, p = class_intervals(logits, observed.codes.T)
+    # node by node over its own classes: the float64 running sums over every node's
+    # padding to the widest column's classes cost more than 15 small calls
+    lower = torch.empty(observed.codes.T.shape, dtype=torch.float64, device=logits.device)
+    p = torch.empty_like(lower)
+    for j, k in enumerate(model.n_classes.tolist()):
+        lower[j:j + 1], p[j:j + 1] = class_intervals(logits[j:j + 1, :, :k],
+                                                     observed.codes.T[j:j + 1])
     w = torch.rand(lower.shape, generator=generator, dtype=torch.float64,
                    device=generator.device).clamp(1e-9, 1 - 1e-9)
     for j in range(model.n_nodes):
