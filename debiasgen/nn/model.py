@@ -345,11 +345,27 @@ class CausalVAE(nn.Module):
         """Abduction's network pass over every node: the noise encoder's posterior mean
         ``u`` of observed rows (features ``feats``, classes ``codes``) and the class
         logits under it, ``([n_nodes, batch, latent], [n_nodes, batch, classes])``;
-        the fused arrangement of :meth:`elbo_terms` (the same function as
-        :meth:`encode_noise` and :meth:`logits` on :meth:`gather_inputs`)."""
-        eps = torch.zeros(self.n_nodes, codes.shape[0], self.latent_dim, device=codes.device)
-        logits, mu, _ = self._fused_pass(feats, codes, eps)
-        return mu, logits
+        the same function as :meth:`encode_noise` and :meth:`logits` on
+        :meth:`gather_inputs`.  The mean reads the features through one product
+        (:meth:`posterior_mean`), the logits through every node's
+        :meth:`step_mechanism` (the latent joins that product, which a pass computing
+        both from one product could not do: the latent depends on it)."""
+        u = self.posterior_mean(feats, codes)
+        every = tuple(range(self.n_nodes))
+        return u, self.step_mechanism(every, self.max_classes)(feats, u)
+
+    def posterior_mean(self, feats: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
+        """The noise encoder's posterior mean of every node, ``[n_nodes, batch, latent]``:
+        its first layer one product ``feats @ W`` (as in :meth:`elbo_terms`), its
+        one-hot input a row lookup, and only the mean's outputs of the last layer."""
+        enc, latent, n = self.noise_encoder, self.latent_dim, self.n_nodes
+        weight = self._feature_weight([enc.weights[0][:, :self.n_inputs]])
+        first = feats[:, :self.n_features] @ weight.reshape(self.n_features, -1)
+        first = first.view(feats.shape[0], n, -1).transpose(0, 1)  # [nodes, batch, width]
+        nodes = torch.arange(n, device=codes.device)
+        own = enc.weights[0][:, self.n_inputs:][nodes[:, None], codes.T]  # [nodes, batch, w]
+        hidden = torch.nn.functional.silu(first + own + enc.biases[0])
+        return torch.baddbmm(enc.biases[1][..., :latent], hidden, enc.weights[1][..., :latent])
 
     def _fused_pass(self, feats, codes, eps):
         """Logits, posterior mean and log-variance of every node (:meth:`elbo_terms`)."""
