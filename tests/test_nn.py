@@ -124,8 +124,13 @@ def test_epoch_loop_decays_the_learning_rate_on_a_plateau_and_stops_after_patien
 
 
 @pytest.fixture(scope="module")
-def mixed_module():
-    """A fitted model's module over numeric (one with missing values), categorical
+def mixed_module(mixed_network):
+    return mixed_network._module
+
+
+@pytest.fixture(scope="module")
+def mixed_network():
+    """A fitted model's network over numeric (one with missing values), categorical
     and boolean columns, with nodes of several parents."""
     import numpy as np
     import pandas as pd
@@ -144,7 +149,7 @@ def mixed_module():
     graph = [("a", "c"), ("a", "x"), ("c", "x"), ("a", "b"), ("x", "b"), ("c", "b"),
              ("k", "b")]
     model = CCGMSynthesizer(epochs=2, random_state=0).fit(df, graph=graph)
-    return model.network_._module
+    return model.network_
 
 
 def test_step_mechanism_equals_logits_of_gathered_inputs(mixed_module):
@@ -289,3 +294,35 @@ def test_posterior_logits_equal_the_gathered_abduction_pass(mixed_module):
         fused_u, fused_logits = module.posterior_logits(feats, codes)
     torch.testing.assert_close(fused_u, u, rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(fused_logits, logits, rtol=1e-5, atol=1e-4)
+
+
+def test_a_shadow_pass_generates_only_the_cut_parents_and_their_ancestors(mixed_network):
+    # the rest of a shadow row is never read; what is read equals a whole shadow pass
+    from debiasgen.nn.generate import EdgeRemoval, Noise, run_pass
+
+    module, plan = mixed_network._module, mixed_network.plan
+    owner = module.input_owner
+    child = int(module.input_width.argmax())
+    # the parent of the node with the most inputs that has the most inputs itself
+    cut = max({int(p) for p in owner[child] if p >= 0}, key=lambda p: int(module.input_width[p]))
+    mask = torch.zeros(owner.shape, dtype=torch.bool)
+    mask[child] = owner[child] == cut
+    removal = EdgeRemoval(mask[:, None], torch.zeros_like(mask)[:, None],
+                          reference_features=torch.zeros(1, module.n_features + 1))
+    nodes = removal.shadow_nodes(module)
+    ancestors, todo = set(), [cut]
+    while todo:  # the closure over every node's mechanism inputs, computed apart
+        j = todo.pop()
+        if j not in ancestors:
+            ancestors.add(j)
+            todo += [int(p) for p in owner[j] if p >= 0]
+    assert nodes == ancestors and len(nodes) >= 3  # the parent has ancestors of its own
+    assert child not in nodes and len(nodes) < module.n_nodes
+    noise = Noise.draw(module, 500, torch.Generator().manual_seed(5))
+    with torch.no_grad():
+        whole = run_pass(module, plan, noise)
+        part = run_pass(module, plan, noise, regen=nodes)
+    columns = [f for j in nodes for f in range(module.feature_slices[j].start,
+                                                module.feature_slices[j].stop)]
+    assert torch.equal(part.feats[:, columns], whole.feats[:, columns])
+    assert torch.equal(part.codes[:, sorted(nodes)], whole.codes[:, sorted(nodes)])

@@ -71,6 +71,19 @@ class EdgeRemoval:
     def needs_shadow(self) -> bool:
         return bool(self.shadow_mask.any())
 
+    def shadow_nodes(self, model) -> set[int]:
+        """The nodes a shadow pass must generate: the parents the removed edges cut
+        and their ancestors among the mechanisms' inputs (the rest of a shadow row is
+        never read)."""
+        owner = model.input_owner
+        todo = {int(p) for p in owner[self.shadow_mask[:, 0]].tolist()}
+        done = set()
+        while todo:
+            j = todo.pop()
+            done.add(j)
+            todo |= {int(p) for p in owner[j].tolist() if p >= 0} - done
+        return done
+
 
 @dataclass
 class Noise:
@@ -375,8 +388,9 @@ def run_pass(model, plan, noise, *, hooks=None, removal=None, shadow=None, overr
              abducted: bool = False, raw: bool = False, steps: dict | None = None) -> Batch:
     """One generation pass over ``noise``; see the module docstring.
 
-    With ``start`` (an observed batch) only the nodes in ``regen`` are generated;
-    every other node keeps its value from ``start`` (a counterfactual pass).  With
+    With ``regen``, only those nodes are generated: every other node keeps its value
+    from ``start`` (an observed batch: a counterfactual pass) or, without one, stays
+    empty (a shadow, read only at the parents removed edges cut).  With
     ``abducted`` (``noise`` was abducted from ``start``), a regenerated node whose
     inputs did not change keeps its observed value (see :func:`_step`).  ``raw``:
     a pass from scratch keeps the raw features too (a shadow whose values a
@@ -480,7 +494,8 @@ def generate(model, plan, n: int, generator: torch.Generator, *, hooks=None, rem
             overrides = {r: (free.codes[:, r], free.values[:, r]) for r in removal.decoupled}
         if removal is not None and removal.needs_shadow:
             fresh = Noise.draw(model, m, generator)
-            shadow = run_pass(model, plan, noise.blend(fresh, removal.noise_reuse), steps=steps)
+            shadow = run_pass(model, plan, noise.blend(fresh, removal.noise_reuse), steps=steps,
+                              regen=removal.shadow_nodes(model))
         out = run_pass(model, plan, noise, hooks=hooks, removal=removal, shadow=shadow,
                        overrides=overrides, steps=steps)
         codes.append(out.codes)
@@ -524,7 +539,8 @@ def counterfactual(model, plan, codes: torch.Tensor, values: torch.Tensor,
                                   regen=None if whole else set(sensitive_regen),
                                   abducted=not whole, steps=steps)
             else:
-                shadow = run_pass(model, plan, fresh, raw=True, steps=steps)
+                shadow = run_pass(model, plan, fresh, raw=True, steps=steps,
+                                  regen=removal.shadow_nodes(model))
         batch = run_pass(model, plan, noise, hooks=hooks, removal=removal, shadow=shadow,
                          start=observed, regen=set(regen), abducted=True, steps=steps)
         out_codes.append(batch.codes)
