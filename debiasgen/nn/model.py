@@ -283,24 +283,17 @@ class CausalVAE(nn.Module):
         own = torch.arange(k, device=stacked.device)
         return stacked[own[None, :], position]
 
-    def _decode(self, dec_x, lin_x, u, nodes: torch.Tensor | None = None) -> torch.Tensor:
-        """Class logits of ``nodes`` (all if None) from the feature parts of the first
-        layers of the decoder and the linear shift (``[k, batch, width]``, biases not
-        added) and the latent ``u``."""
-        every = nodes is None
-        if every:
-            nodes = torch.arange(self.n_nodes, device=u.device)
-
-        def pick(t):  # training reads every node: no index (its gradient is slow)
-            return t if every else t[nodes]
-
+    def _decode(self, dec_x, lin_x, u) -> torch.Tensor:
+        """Class logits of every node from the feature parts of the first layers of the
+        decoder and the linear shift (``[n_nodes, batch, width]``, biases not added)
+        and the latent ``u`` (training's pass; no node index: its gradient is slow)."""
         latent = self.latent_dim
         dec, lin = self.decoder, self.linear_shift
-        x = torch.baddbmm(dec_x + pick(dec.biases[0]), u, pick(dec.weights[0])[:, :latent])
+        x = torch.baddbmm(dec_x + dec.biases[0], u, dec.weights[0][:, :latent])
         for w, b in zip(dec.weights[1:], dec.biases[1:]):
-            x = torch.baddbmm(pick(b), torch.nn.functional.silu(x), pick(w))
-        linear = torch.baddbmm(lin_x + pick(lin.biases[0]), u, pick(lin.weights[0])[:, :latent])
-        return self._head(x, linear, nodes)
+            x = torch.baddbmm(b, torch.nn.functional.silu(x), w)
+        linear = torch.baddbmm(lin_x + lin.biases[0], u, lin.weights[0][:, :latent])
+        return self._head(x, linear, torch.arange(self.n_nodes, device=u.device))
 
     def _head(self, out, linear, nodes):
         """Class logits from the decoder's output and the linear shift."""
