@@ -441,8 +441,8 @@ def _write_dask(synth, args, interventions, path: Path) -> int:
     return args.n
 
 
-def write_rows(synth, args, interventions=None) -> int:
-    """Stream ``args.n`` rows of ``synth`` to ``args.output`` (Parquet row groups or CSV
+def write_rows(synth, args, path: Path, interventions=None) -> int:
+    """Stream ``args.n`` rows of ``synth`` to ``path`` (Parquet row groups or CSV
     appends of ``args.chunk_rows`` rows), with memory bounded by one chunk; the same
     rows as ``synth.sample``/``intervene`` return for the same seed.
 
@@ -454,6 +454,8 @@ def write_rows(synth, args, interventions=None) -> int:
         With ``n``, ``output``, ``chunk_rows``, ``random_state``, ``engine`` and
         ``workers`` (``engine="dask"``: see :func:`_write_dask`, other rows than the
         local engine's for the same seed, the same for the same seed and chunk rows).
+    path : Path
+        ``args.output``, checked by :func:`_check_rows_output` before any work.
     interventions : dict, optional
         ``{column: value}``, as for :meth:`CCGMSynthesizer.intervene`.
 
@@ -474,7 +476,6 @@ def write_rows(synth, args, interventions=None) -> int:
     from debiasgen.model.interventions import make_hooks
     from debiasgen.model.partition import iter_blocks
 
-    path = _check_rows_output(args)
     if args.engine == "dask":
         return _write_dask(synth, args, interventions, path)
     if _table_format(path) == "parquet":
@@ -509,26 +510,26 @@ def write_rows(synth, args, interventions=None) -> int:
 
 
 def _cmd_sample(args) -> None:
-    _check_rows_output(args)
+    path = _check_rows_output(args)
     synth = _load_model(args)
-    n = write_rows(synth, args)
+    n = write_rows(synth, args, path)
     _say(args, f"wrote {n:,} rows to {args.output}")
 
 
 def _cmd_intervene(args) -> None:
-    _check_rows_output(args)
+    path = _check_rows_output(args)
     synth = _load_model(args)
     interventions = {}
     for item in args.do:
         column, text = _split_assignment(item)
         interventions[column] = parse_value(synth, column, text)
-    n = write_rows(synth, args, interventions)
+    n = write_rows(synth, args, path, interventions)
     shown = ", ".join(f"{k} = {v!r}" for k, v in interventions.items())
     _say(args, f"wrote {n:,} rows under do({shown}) to {args.output}")
 
 
 def _cmd_debias(args) -> None:
-    _check_rows_output(args)
+    path = _check_rows_output(args)
     if args.save:
         _check_output(args.save, "model.dbg")
     synth = _load_model(args)
@@ -547,7 +548,7 @@ def _cmd_debias(args) -> None:
             )
         fair = synth.debias(sensitive=args.sensitive, target=args.target,
                             criterion=args.criterion, noise_reuse=args.noise_reuse)
-    n = write_rows(fair, args)
+    n = write_rows(fair, args, path)
     removed = ", ".join(f"{p} -> {c}" for p, c in fair.removed_edges_)
     _say(args, f"removed {removed}; wrote {n:,} rows to {args.output}")
     if args.save:
