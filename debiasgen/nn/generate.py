@@ -172,24 +172,17 @@ class Batch:
             self.raw[:, model.feature_slices[j]] = model.raw_column_features(j, codes, values)
 
 
-def _cdf(logits: torch.Tensor):
-    """Class probabilities (``[k, batch, classes]``, not yet normalised: divide by
-    ``total``), their normalised running sums, and ``total`` ``[k, batch, 1]``.
+def class_intervals(logits: torch.Tensor, codes: torch.Tensor):
+    """Lower CDF bound and probability of class ``codes``: each ``[k, batch]``.
 
-    The softmax runs in float32 and the sums in float64; dividing the sums by their
-    last value makes it exactly 1 and removes the rounding of the float32 softmax's
-    normaliser, so that dropping padding classes changes no draw."""
+    The softmax runs in float32 and the running sums in float64, divided by their last
+    value (which makes it exactly 1 and removes the rounding of the float32 softmax's
+    normaliser), so that dropping padding classes changes no interval."""
     probs = torch.softmax(logits, dim=2).double()
     cdf = probs.cumsum(dim=2)
-    total = cdf[..., -1:].clone()
-    return probs, cdf.div_(total), total
-
-
-def class_intervals(logits: torch.Tensor, codes: torch.Tensor, _cdfs=None):
-    """Lower CDF bound and probability of class ``codes``: each ``[k, batch]``."""
-    probs, cdf, total = _cdf(logits) if _cdfs is None else _cdfs
-    p = probs.gather(2, codes[..., None]).div_(total).squeeze(2)
-    return cdf.gather(2, codes[..., None]).squeeze(2) - p, p
+    total, index = cdf[..., -1:], codes[..., None]
+    p = (probs.gather(2, index) / total).squeeze(2)
+    return (cdf.gather(2, index) / total).squeeze(2) - p, p
 
 
 def sample_classes(logits: torch.Tensor, e: torch.Tensor, n_classes: torch.Tensor):
@@ -484,6 +477,7 @@ def generate(model, plan, n: int, generator: torch.Generator, *, hooks=None, rem
     model.eval()
     codes, values = [], []
     steps = {}  # each step's mechanism, arranged once for every chunk
+    shadow_nodes = removal.shadow_nodes(model) if removal is not None else None
     for start in range(0, n, chunk_size):
         m = min(chunk_size, n - start)
         noise = Noise.draw(model, m, generator)
@@ -495,7 +489,7 @@ def generate(model, plan, n: int, generator: torch.Generator, *, hooks=None, rem
         if removal is not None and removal.needs_shadow:
             fresh = Noise.draw(model, m, generator)
             shadow = run_pass(model, plan, noise.blend(fresh, removal.noise_reuse), steps=steps,
-                              regen=removal.shadow_nodes(model))
+                              regen=shadow_nodes)
         out = run_pass(model, plan, noise, hooks=hooks, removal=removal, shadow=shadow,
                        overrides=overrides, steps=steps)
         codes.append(out.codes)
@@ -521,6 +515,7 @@ def counterfactual(model, plan, codes: torch.Tensor, values: torch.Tensor,
     model.eval()
     out_codes, out_values = [], []
     steps = {}  # every pass's step mechanisms, arranged once for all chunks
+    shadow_nodes = removal.shadow_nodes(model) if removal is not None else None
     for start in range(0, codes.shape[0], chunk_size):
         observed = Batch.observed(
             model, codes[start:start + chunk_size], values[start:start + chunk_size]
@@ -540,7 +535,7 @@ def counterfactual(model, plan, codes: torch.Tensor, values: torch.Tensor,
                                   abducted=not whole, steps=steps)
             else:
                 shadow = run_pass(model, plan, fresh, raw=True, steps=steps,
-                                  regen=removal.shadow_nodes(model))
+                                  regen=shadow_nodes)
         batch = run_pass(model, plan, noise, hooks=hooks, removal=removal, shadow=shadow,
                          start=observed, regen=set(regen), abducted=True, steps=steps)
         out_codes.append(batch.codes)

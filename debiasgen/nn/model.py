@@ -283,18 +283,6 @@ class CausalVAE(nn.Module):
         own = torch.arange(k, device=stacked.device)
         return stacked[own[None, :], position]
 
-    def _decode(self, dec_x, lin_x, u) -> torch.Tensor:
-        """Class logits of every node from the feature parts of the first layers of the
-        decoder and the linear shift (``[n_nodes, batch, width]``, biases not added)
-        and the latent ``u`` (training's pass; no node index: its gradient is slow)."""
-        latent = self.latent_dim
-        dec, lin = self.decoder, self.linear_shift
-        x = torch.baddbmm(dec_x + dec.biases[0], u, dec.weights[0][:, :latent])
-        for w, b in zip(dec.weights[1:], dec.biases[1:]):
-            x = torch.baddbmm(b, torch.nn.functional.silu(x), w)
-        linear = torch.baddbmm(lin_x + lin.biases[0], u, lin.weights[0][:, :latent])
-        return self._head(x, linear, torch.arange(self.n_nodes, device=u.device))
-
     def _head(self, out, linear, nodes):
         """Class logits from the decoder's output and the linear shift."""
         k = self.max_classes
@@ -349,35 +337,47 @@ class CausalVAE(nn.Module):
 
     def posterior_mean(self, feats: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
         """The noise encoder's posterior mean of every node, ``[n_nodes, batch, latent]``:
-        its first layer one product ``feats @ W`` (as in :meth:`elbo_terms`), its
-        one-hot input a row lookup, and only the mean's outputs of the last layer."""
-        enc, latent, n = self.noise_encoder, self.latent_dim, self.n_nodes
-        weight = self._feature_weight([enc.weights[0][:, :self.n_inputs]])
+        its first layer one product ``feats @ W`` (as in :meth:`elbo_terms`) and only
+        the mean's outputs of the last layer."""
+        weight = self._feature_weight([self.noise_encoder.weights[0][:, :self.n_inputs]])
         first = feats[:, :self.n_features] @ weight.reshape(self.n_features, -1)
-        first = first.view(feats.shape[0], n, -1).transpose(0, 1)  # [nodes, batch, width]
-        nodes = torch.arange(n, device=codes.device)
+        first = first.view(feats.shape[0], self.n_nodes, -1).transpose(0, 1)
+        return self._encode(first, codes, self.latent_dim)
+
+    def _encode(self, first, codes, outputs: int | None = None) -> torch.Tensor:
+        """The noise encoder's output for every node from its first layer's feature
+        part ``first`` ``[n_nodes, batch, width]`` (biases not added) and the observed
+        classes ``codes``, whose one-hot input is a row lookup; only the leading
+        ``outputs`` of the last layer (all if None)."""
+        enc = self.noise_encoder
+        nodes = torch.arange(self.n_nodes, device=codes.device)
         own = enc.weights[0][:, self.n_inputs:][nodes[:, None], codes.T]  # [nodes, batch, w]
         hidden = torch.nn.functional.silu(first + own + enc.biases[0])
-        return torch.baddbmm(enc.biases[1][..., :latent], hidden, enc.weights[1][..., :latent])
+        w, b = enc.weights[1], enc.biases[1]
+        if outputs is not None:
+            w, b = w[..., :outputs], b[..., :outputs]
+        return torch.baddbmm(b, hidden, w)
 
     def _fused_pass(self, feats, codes, eps):
         """Logits, posterior mean and log-variance of every node (:meth:`elbo_terms`)."""
         latent, n = self.latent_dim, self.n_nodes
-        dec_w, enc_w, lin_w = (self.decoder.weights[0], self.noise_encoder.weights[0],
-                               self.linear_shift.weights[0])
+        dec, lin = self.decoder, self.linear_shift
+        dec_w, enc_w, lin_w = dec.weights[0], self.noise_encoder.weights[0], lin.weights[0]
         widths = (dec_w.shape[2], lin_w.shape[2], enc_w.shape[2])
         weight = self._feature_weight(
             [dec_w[:, latent:], lin_w[:, latent:], enc_w[:, :self.n_inputs]])
         first = feats[:, :self.n_features] @ weight.reshape(self.n_features, -1)
         first = first.view(feats.shape[0], n, -1).transpose(0, 1)  # [nodes, batch, width]
         dec_x, lin_x, enc_x = first.split(widths, dim=2)
-        nodes = torch.arange(n, device=codes.device)
-        own = enc_w[:, self.n_inputs:][nodes[:, None], codes.T]  # one-hot rows: [nodes, batch]
-        hidden = torch.nn.functional.silu(enc_x + own + self.noise_encoder.biases[0])
-        out = torch.baddbmm(self.noise_encoder.biases[1], hidden, self.noise_encoder.weights[1])
+        out = self._encode(enc_x, codes)
         mu, logvar = out[..., :latent], out[..., latent:].clamp(-8.0, 8.0)
         u = mu + torch.exp(0.5 * logvar) * eps
-        return self._decode(dec_x, lin_x, u), mu, logvar
+        # training reads every node: no node index on the weights (its gradient is slow)
+        x = torch.baddbmm(dec_x + dec.biases[0], u, dec_w[:, :latent])
+        for w, b in zip(dec.weights[1:], dec.biases[1:]):
+            x = torch.baddbmm(b, torch.nn.functional.silu(x), w)
+        linear = torch.baddbmm(lin_x + lin.biases[0], u, lin_w[:, :latent])
+        return self._head(x, linear, torch.arange(n, device=codes.device)), mu, logvar
 
     @staticmethod
     def _likelihood(logits, codes, mu, logvar):
@@ -548,10 +548,7 @@ class StepMechanism:
                 blocks.append(torch.cat([weight, weight.new_zeros(1, k, hidden + 1)]))
         # node i's latent rows feed node i's columns only
         own = torch.cat([dec_w[:, :latent], lin_w[:, :latent]], 2)  # [k, latent, h + 1]
-        noise = own.new_zeros(k, latent, k, hidden + 1)
-        for i in range(k):
-            noise[i, :, i] = own[i]
-        blocks.append(noise.reshape(k * latent, k, hidden + 1))
+        blocks.append(torch.block_diag(*own).view(k * latent, k, hidden + 1))
         self.w1 = torch.cat(blocks).reshape(-1, k * (hidden + 1))
         self.w2, self.b2 = dec.weights[1][idx], dec.biases[1][idx]
         w3, b3 = dec.weights[2][idx], dec.biases[2][idx]
