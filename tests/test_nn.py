@@ -283,6 +283,47 @@ def test_training_elbo_equals_the_gathered_elbo(mixed_module):
             torch.testing.assert_close(fused, gathered, rtol=1e-5, atol=1e-4)
 
 
+def test_training_gradients_equal_the_gathered_gradients(mixed_module):
+    # the fused arrangement (features broadcast over the nodes, gathered weights, the
+    # noise encoder's row lookup) must train every weight as the gathered one does
+    module = mixed_module
+    codes, feats, g = _random_rows(module, 200, seed=3)
+    eps = torch.randn(module.n_nodes, 200, module.latent_dim, generator=g)
+    grads = []
+    for terms in (module.elbo_terms, module.gathered_elbo_terms):
+        module.zero_grad(set_to_none=True)
+        nll, kl = terms(feats, codes, eps)
+        (nll + kl).sum(0).mean().backward()
+        grads.append({k: p.grad.clone() for k, p in module.named_parameters()})
+    module.zero_grad(set_to_none=True)
+    assert grads[0].keys() == grads[1].keys()
+    for name in grads[0]:
+        torch.testing.assert_close(grads[0][name], grads[1][name], rtol=1e-4, atol=1e-5,
+                                   msg=name)
+
+
+def test_epoch_loop_takes_fused_adam_where_torch_has_it(monkeypatch):
+    module = torch.nn.Linear(2, 1)
+    try:
+        torch.optim.Adam(module.parameters(), fused=True)
+        expected = True
+    except RuntimeError:  # this torch has no fused Adam for CPU
+        expected = False
+    loop = EpochLoop(module, epochs=1, patience=1, learning_rate=0.01, verbose=0)
+    assert bool(loop.optimizer.defaults["fused"]) is expected
+    adam = torch.optim.Adam
+
+    def without_fused(params, lr, fused=None, **kwargs):
+        if fused:
+            raise RuntimeError("`fused=True` requires ... supported devices")
+        return adam(params, lr=lr, **kwargs)
+
+    monkeypatch.setattr(torch.optim, "Adam", without_fused)
+    loop = EpochLoop(module, epochs=1, patience=1, learning_rate=0.01, verbose=0)
+    assert not loop.optimizer.defaults["fused"] and loop.optimizer.defaults["foreach"]
+    assert len(loop.optimizer.param_groups[0]["params"]) == 2
+
+
 def test_posterior_logits_equal_the_gathered_abduction_pass(mixed_module):
     module = mixed_module
     codes, feats, _ = _random_rows(module, 200, seed=2)

@@ -138,6 +138,18 @@ class CausalVAE(nn.Module):
                 scores[j, : len(mid)] = torch.as_tensor(ndtri(mid), dtype=torch.float32)
         self.register_buffer("bin_scores", scores[:, None, :], persistent=False)
         self.register_buffer("half_square_scores", 0.5 * scores[:, None, :] ** 2, persistent=False)
+        # the decoder's output (classes, shift, precision): the padding penalty as a
+        # bias, and the ordinal shape's rows (shift times the score, minus precision
+        # times half its square) as one product's weights
+        self.register_buffer(
+            "output_penalty",
+            torch.cat([self.class_penalty, torch.zeros(self.n_nodes, 1, 2)], 2),
+            persistent=False,
+        )
+        self.register_buffer(
+            "ordinal_rows", torch.cat([self.bin_scores, -self.half_square_scores], 1),
+            persistent=False,
+        )
         self.decoder = StackedMLP(
             self.n_nodes, [self.n_inputs + latent_dim, hidden, hidden, self.max_classes + 2],
             generator,
@@ -260,7 +272,8 @@ class CausalVAE(nn.Module):
         # the latent comes first, so a step whose nodes have few parents can drop the padding
         width = int(self.input_width[nodes].max())
         x = torch.cat([u, inputs[..., :width]], dim=2)
-        return self._head(self.decoder(x, nodes), self.linear_shift(x, nodes), nodes)
+        out = self.decoder(x, nodes) + self.output_penalty[nodes]
+        return self._head(out, self.linear_shift(x, nodes), nodes)
 
     def step_mechanism(self, nodes: tuple[int, ...], width: int, removal=None,
                        shadow: bool = False) -> StepMechanism | None:
@@ -271,27 +284,42 @@ class CausalVAE(nn.Module):
         inputs (its steps gather them)."""
         return StepMechanism(self, nodes, width, removal, shadow)
 
-    def _feature_weight(self, parts, nodes: torch.Tensor | None = None) -> torch.Tensor:
+    def _node_weight(self, parts, nodes: torch.Tensor | None = None) -> torch.Tensor:
         """The first-layer weights of ``nodes`` (all if None) laid out by feature:
-        ``[n_features, k, width]``, zero where a feature is not the node's parent.
+        ``[k, n_features, width]``, zero where a feature is not the node's parent.
         ``parts``: each ``[k, n_inputs, w]``, the weight rows of the nodes' input
         positions, joined along the width."""
         stacked = torch.cat(parts, 2)
-        k = stacked.shape[0]
-        stacked = torch.cat([stacked, stacked.new_zeros(k, 1, stacked.shape[2])], 1)  # pad
+        k, width = stacked.shape[0], stacked.shape[2]
+        stacked = torch.cat([stacked, stacked.new_zeros(k, 1, width)], 1)  # pad
         position = self.feature_position if nodes is None else self.feature_position[:, nodes]
-        own = torch.arange(k, device=stacked.device)
-        return stacked[own[None, :], position]
+        # a gather: its gradient is a scatter-add, cheaper than an index's
+        return stacked.gather(1, position.T[..., None].expand(-1, -1, width))
+
+    def _feature_weight(self, parts, nodes: torch.Tensor | None = None) -> torch.Tensor:
+        """:meth:`_node_weight` feature-major: ``[n_features, k, width]``."""
+        return self._node_weight(parts, nodes).transpose(0, 1)
+
+    def _first_layer(self, feats: torch.Tensor, parts, biases) -> torch.Tensor:
+        """Every node's first layer over the features ``feats``, node-major
+        ``[n_nodes, batch, width]``: one batched product of the features (broadcast
+        over the nodes, a view) and each node's weights ``parts`` laid out by feature
+        (:meth:`_node_weight`), starting from the biases ``biases`` (each
+        ``[n_nodes, 1, w]``).  Node-major output is what the later layers' batched
+        products take: no transposed copy forward, no concatenated gradient backward."""
+        x = feats[:, :self.n_features].expand(self.n_nodes, -1, -1)
+        return torch.baddbmm(torch.cat(biases, 2), x, self._node_weight(parts))
 
     def _head(self, out, linear, nodes):
-        """Class logits from the decoder's output and the linear shift."""
-        k = self.max_classes
-        c = self.bin_scores[nodes]
-        shift = out[..., k:k + 1] + linear
-        precision = torch.nn.functional.softplus(out[..., k + 1:])
-        logits = out[..., :k] + self.class_penalty[nodes]
-        half_square = self.half_square_scores[nodes]
-        return logits.addcmul_(shift, c).addcmul_(precision, half_square, value=-1)
+        """Class logits from the decoder's output ``out`` (the padding penalty added,
+        :attr:`output_penalty`) and the linear shift."""
+        # split, not slices: the gradient is one concatenation, not three zero-filled
+        # copies
+        logits, shift, precision = out.split([self.max_classes, 1, 1], dim=2)
+        # contiguous first: softplus over a strided column is several times slower
+        precision = torch.nn.functional.softplus(precision.contiguous())
+        return torch.baddbmm(logits, torch.cat([shift + linear, precision], 2),
+                             self.ordinal_rows[nodes])
 
     def encode_noise(self, inputs, codes, nodes):
         """Posterior mean and log-variance of ``u`` for ``nodes`` given their values."""
@@ -313,11 +341,13 @@ class CausalVAE(nn.Module):
 
         The same function as :meth:`gathered_elbo_terms`, arranged for training speed:
         the first layers of every node's decoder, linear shift and noise encoder read
-        the features through one matrix product ``feats @ W`` whose weight ``W``
-        ``[n_features, n_nodes * width]`` is gathered from the stacked weights (zero
-        where a feature is not the node's parent), and the noise encoder's one-hot
-        input is a row lookup.  This replaces a ``[n_nodes, batch, n_inputs]`` gather,
-        two concatenations and three padded batched products per step.
+        the features through batched products with the biases (:meth:`_first_layer`)
+        whose weights ``[n_nodes, n_features, width]`` are gathered from the stacked
+        weights (zero where a feature is not the node's parent), node-major as the
+        later layers take them; the decoder's and the linear shift's latent rows are
+        one product, and the noise encoder's one-hot input is a row lookup.  This
+        replaces a ``[n_nodes, batch, n_inputs]`` gather, two concatenations and three
+        padded batched products per step.
         """
         logits, mu, logvar = self._fused_pass(feats, codes, eps)
         return self._likelihood(logits, codes, mu, logvar)
@@ -337,22 +367,25 @@ class CausalVAE(nn.Module):
 
     def posterior_mean(self, feats: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
         """The noise encoder's posterior mean of every node, ``[n_nodes, batch, latent]``:
-        its first layer one product ``feats @ W`` (as in :meth:`elbo_terms`) and only
-        the mean's outputs of the last layer."""
-        weight = self._feature_weight([self.noise_encoder.weights[0][:, :self.n_inputs]])
-        first = feats[:, :self.n_features] @ weight.reshape(self.n_features, -1)
-        first = first.view(feats.shape[0], self.n_nodes, -1).transpose(0, 1)
+        its first layer one product over the features (:meth:`_first_layer`, as in
+        :meth:`elbo_terms`) and only the mean's outputs of the last layer."""
+        enc = self.noise_encoder
+        first = self._first_layer(feats, [enc.weights[0][:, :self.n_inputs]], [enc.biases[0]])
         return self._encode(first, codes, self.latent_dim)
 
     def _encode(self, first, codes, outputs: int | None = None) -> torch.Tensor:
         """The noise encoder's output for every node from its first layer's feature
-        part ``first`` ``[n_nodes, batch, width]`` (biases not added) and the observed
+        part ``first`` ``[n_nodes, batch, width]`` (biases included) and the observed
         classes ``codes``, whose one-hot input is a row lookup; only the leading
         ``outputs`` of the last layer (all if None)."""
         enc = self.noise_encoder
-        nodes = torch.arange(self.n_nodes, device=codes.device)
-        own = enc.weights[0][:, self.n_inputs:][nodes[:, None], codes.T]  # [nodes, batch, w]
-        hidden = torch.nn.functional.silu(first + own + enc.biases[0])
+        table = enc.weights[0][:, self.n_inputs:]  # [nodes, classes, width]
+        n, classes, width = table.shape
+        # row (node, class) of the flattened table: index_select's gradient is an
+        # index_add, cheaper than a two-dimensional index's
+        rows = codes.T + torch.arange(n, device=codes.device)[:, None] * classes
+        own = table.reshape(-1, width).index_select(0, rows.reshape(-1)).view(n, -1, width)
+        hidden = torch.nn.functional.silu(first + own)
         w, b = enc.weights[1], enc.biases[1]
         if outputs is not None:
             w, b = w[..., :outputs], b[..., :outputs]
@@ -361,22 +394,21 @@ class CausalVAE(nn.Module):
     def _fused_pass(self, feats, codes, eps):
         """Logits, posterior mean and log-variance of every node (:meth:`elbo_terms`)."""
         latent, n = self.latent_dim, self.n_nodes
-        dec, lin = self.decoder, self.linear_shift
-        dec_w, enc_w, lin_w = dec.weights[0], self.noise_encoder.weights[0], lin.weights[0]
-        widths = (dec_w.shape[2], lin_w.shape[2], enc_w.shape[2])
-        weight = self._feature_weight(
-            [dec_w[:, latent:], lin_w[:, latent:], enc_w[:, :self.n_inputs]])
-        first = feats[:, :self.n_features] @ weight.reshape(self.n_features, -1)
-        first = first.view(feats.shape[0], n, -1).transpose(0, 1)  # [nodes, batch, width]
-        dec_x, lin_x, enc_x = first.split(widths, dim=2)
-        out = self._encode(enc_x, codes)
+        dec, lin, enc = self.decoder, self.linear_shift, self.noise_encoder
+        dec_w, lin_w = dec.weights[0], lin.weights[0]
+        out = self._encode(self._first_layer(feats, [enc.weights[0][:, :self.n_inputs]],
+                                             [enc.biases[0]]), codes)
         mu, logvar = out[..., :latent], out[..., latent:].clamp(-8.0, 8.0)
         u = mu + torch.exp(0.5 * logvar) * eps
+        # the decoder's first layer and the linear shift (one output) side by side;
         # training reads every node: no node index on the weights (its gradient is slow)
-        x = torch.baddbmm(dec_x + dec.biases[0], u, dec_w[:, :latent])
-        for w, b in zip(dec.weights[1:], dec.biases[1:]):
-            x = torch.baddbmm(b, torch.nn.functional.silu(x), w)
-        linear = torch.baddbmm(lin_x + lin.biases[0], u, lin_w[:, :latent])
+        first = self._first_layer(feats, [dec_w[:, latent:], lin_w[:, latent:]],
+                                  [dec.biases[0], lin.biases[0]])
+        x = torch.baddbmm(first, u, torch.cat([dec_w[:, :latent], lin_w[:, :latent]], 2))
+        x, linear = x.split([dec_w.shape[2], 1], dim=2)
+        (w2, w3), (b2, b3) = dec.weights[1:], dec.biases[1:]
+        x = torch.baddbmm(b2, torch.nn.functional.silu(x), w2)
+        x = torch.baddbmm(b3 + self.output_penalty, torch.nn.functional.silu(x), w3)
         return self._head(x, linear, torch.arange(n, device=codes.device)), mu, logvar
 
     @staticmethod

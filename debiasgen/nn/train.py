@@ -15,6 +15,17 @@ def _negative_elbo(model, feats, codes, generator):
     return (nll + kl).sum(0).mean()
 
 
+def _adam(params, learning_rate: float) -> torch.optim.Adam:
+    """Adam as one fused kernel per step where torch has one for the parameters'
+    device (on CPU from torch 2.4), else one multi-tensor update (``foreach``) instead
+    of one per weight tensor."""
+    params = list(params)
+    try:
+        return torch.optim.Adam(params, lr=learning_rate, fused=True)
+    except RuntimeError:  # fused=True is not supported for this device and torch
+        return torch.optim.Adam(params, lr=learning_rate, foreach=True)
+
+
 class EpochLoop:
     """What the in-memory and the streaming fits share around their epochs: the
     optimizer step, early stopping on the validation loss with the best weights
@@ -30,8 +41,7 @@ class EpochLoop:
     def __init__(self, model, *, epochs: int, patience: int, learning_rate: float,
                  verbose: int, hidden=("epoch",)):
         self.model, self.patience, self.hidden = model, patience, hidden
-        # foreach: one multi-tensor update per step instead of one per weight tensor
-        self.optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate, foreach=True)
+        self.optimizer = _adam(model.parameters(), learning_rate)
         self.best, self.best_state, self.stale, self.history = math.inf, None, 0, []
         self.progress = None
         if verbose:
