@@ -62,6 +62,11 @@ def child_fit(path: str, epochs: int) -> None:
         return out
 
     network.Fitting.train_stream = timed
+    # the first optimizer of a process imports torch._dynamo (about 1.3 s): a one-time
+    # cost, not one of the epochs timed here
+    import torch
+
+    torch.optim.Adam([torch.zeros(1, requires_grad=True)])
     t = time.perf_counter()
     model = CCGMSynthesizer(epochs=epochs, patience=10 * epochs, random_state=0)
     model.fit(path, graph=adult_graph())

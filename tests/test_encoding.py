@@ -270,6 +270,25 @@ def test_encode_errors_name_column_and_value(fitted, column, new, match):
         enc.encode(Y)
 
 
+def test_categorical_columns_encode_as_their_cells_do():
+    # a categorical dtype's cells are looked up through its categories (each once):
+    # the same codes as the cells themselves, unused unknown categories ignored, and a
+    # cell of an unknown category (or of another kind: 1 is not True) an error
+    X = pd.DataFrame({"c": ["a", "b", "a", None, "c"] * 4, "k": [True, False] * 10})
+    enc = TabularEncoder().fit(X)
+    cells = ["c", None, "a", "b", "a", "c", None, "b"]
+    as_object = enc.encode(pd.DataFrame({"c": pd.Series(cells, dtype=object),
+                                         "k": [True] * 8}))[0]
+    for categories in (["c", "b", "a"], ["zz", "c", "b", "a"]):  # zz: unused
+        categorical = pd.Categorical(cells, categories=categories)
+        codes = enc.encode(pd.DataFrame({"c": categorical, "k": [True] * 8}))[0]
+        np.testing.assert_array_equal(codes, as_object)
+    with pytest.raises(DataValidationError, match=r"column 'c' has values \['zz'\]"):
+        enc.encode(pd.DataFrame({"c": pd.Categorical(cells[:-1] + ["zz"]), "k": [True] * 8}))
+    with pytest.raises(DataValidationError, match=r"column 'k' has values \[1\].*True is not 1"):
+        enc.encode(pd.DataFrame({"c": cells, "k": pd.Categorical([1] * 8)}))
+
+
 def test_encode_missing_column(fitted):
     enc, X = fitted
     with pytest.raises(DataValidationError, match=r"columns \['x'\] are missing"):

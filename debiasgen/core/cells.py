@@ -50,20 +50,18 @@ def _lookup_kinds(col: pd.Series) -> np.ndarray:
 
 def category_codes(spec: ColumnLayout, col: pd.Series, missing: np.ndarray) -> np.ndarray:
     """Class codes of a categorical column's values (-1 where missing)."""
-    kinds = _lookup_kinds(col)
-    cells = col.astype(object).to_numpy()
-    # A cell of a type no category has (a list, bytes, ...) is looked up as None, which
-    # matches nothing: unhashable cells never reach pandas' hashing.
-    query = np.where((kinds != 0) & ~missing, cells, None)
-    known = pd.Index(list(spec.categories), dtype=object)
-    codes = known.get_indexer(query).astype(np.int64)  # -1: unknown/NA
-    cat_kinds = np.array(
-        [_LOOKUP_KIND[category_kind(type(c))] for c in spec.categories] + [0], dtype=int
-    )
-    other_kind = (codes >= 0) & (cat_kinds[codes] != kinds)
-    codes[other_kind] = -1
+    if isinstance(col.dtype, pd.CategoricalDtype) and len(col.dtype.categories) < len(col):
+        # each of the dtype's categories looked up once, every cell by its category's
+        # code (a missing cell's -1 takes the appended entry)
+        categories = pd.Series(col.dtype.categories.astype(object), dtype=object)
+        codes, other_kind = _lookup(spec, categories, np.zeros(len(categories), dtype=bool))
+        cell = col.cat.codes.to_numpy()
+        codes, other_kind = np.append(codes, -1)[cell], np.append(other_kind, False)[cell]
+    else:
+        codes, other_kind = _lookup(spec, col, missing)
     unknown = (codes < 0) & ~missing
     if unknown.any():
+        cells = col.astype(object).to_numpy()
         bad = []
         for value in cells[unknown]:
             if not any(value is b or repr(value) == repr(b) for b in bad):
@@ -78,6 +76,24 @@ def category_codes(spec: ColumnLayout, col: pd.Series, missing: np.ndarray) -> n
             f"known categories are {_plain(spec.categories)!r}{hint}."
         )
     return codes
+
+
+def _lookup(spec: ColumnLayout, col: pd.Series, missing: np.ndarray):
+    """Class codes of a column's values (-1: missing or not a category) and whether
+    each value equals a category of another kind (``True`` is not ``1``)."""
+    kinds = _lookup_kinds(col)
+    cells = col.astype(object).to_numpy()
+    # A cell of a type no category has (a list, bytes, ...) is looked up as None, which
+    # matches nothing: unhashable cells never reach pandas' hashing.
+    query = np.where((kinds != 0) & ~missing, cells, None)
+    known = pd.Index(list(spec.categories), dtype=object)
+    codes = known.get_indexer(query).astype(np.int64)  # -1: unknown/NA
+    cat_kinds = np.array(
+        [_LOOKUP_KIND[category_kind(type(c))] for c in spec.categories] + [0], dtype=int
+    )
+    other_kind = (codes >= 0) & (cat_kinds[codes] != kinds)
+    codes[other_kind] = -1
+    return codes, other_kind
 
 
 def _plain(values) -> list:
