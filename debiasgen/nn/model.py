@@ -623,8 +623,10 @@ class StepMechanism:
         out = torch.baddbmm(self.b3, h, self.w3)
         # contiguous first: softplus over a strided column is several times slower
         precision = torch.nn.functional.softplus(out[..., self.width:].contiguous())
-        return out[..., :self.width].addcmul_(first[..., hidden:], self.scores).addcmul_(
-            precision, self.half_square, value=-1)
+        # a new (contiguous) tensor, not the strided view of ``out``: the inverse CDF's
+        # softmax and running sums are slower on a view
+        logits = torch.addcmul(out[..., :self.width], first[..., hidden:], self.scores)
+        return logits.addcmul_(precision, self.half_square, value=-1)
 
 
 def _reads(model: CausalVAE, parents: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
