@@ -138,18 +138,6 @@ class CausalVAE(nn.Module):
                 scores[j, : len(mid)] = torch.as_tensor(ndtri(mid), dtype=torch.float32)
         self.register_buffer("bin_scores", scores[:, None, :], persistent=False)
         self.register_buffer("half_square_scores", 0.5 * scores[:, None, :] ** 2, persistent=False)
-        # the decoder's output (classes, shift, precision): the padding penalty as a
-        # bias, and the ordinal shape's rows (shift times the score, minus precision
-        # times half its square) as one product's weights
-        self.register_buffer(
-            "output_penalty",
-            torch.cat([self.class_penalty, torch.zeros(self.n_nodes, 1, 2)], 2),
-            persistent=False,
-        )
-        self.register_buffer(
-            "ordinal_rows", torch.cat([self.bin_scores, -self.half_square_scores], 1),
-            persistent=False,
-        )
         self.decoder = StackedMLP(
             self.n_nodes, [self.n_inputs + latent_dim, hidden, hidden, self.max_classes + 2],
             generator,
@@ -272,7 +260,7 @@ class CausalVAE(nn.Module):
         # the latent comes first, so a step whose nodes have few parents can drop the padding
         width = int(self.input_width[nodes].max())
         x = torch.cat([u, inputs[..., :width]], dim=2)
-        out = self.decoder(x, nodes) + self.output_penalty[nodes]
+        out = self.decoder(x, nodes) + self._output_penalty(nodes)
         return self._head(out, self.linear_shift(x, nodes), nodes)
 
     def step_mechanism(self, nodes: tuple[int, ...], width: int, removal=None,
@@ -310,16 +298,26 @@ class CausalVAE(nn.Module):
         x = feats[:, :self.n_features].expand(self.n_nodes, -1, -1)
         return torch.baddbmm(torch.cat(biases, 2), x, self._node_weight(parts))
 
+    # (derived from the buffers on each call, not buffers themselves: a model pickled
+    # before they existed must still load and run)
+    def _output_penalty(self, nodes) -> torch.Tensor:
+        """The padding penalty over the decoder's outputs (classes, shift, precision):
+        ``[len(nodes), 1, max_classes + 2]``, added as a bias."""
+        penalty = self.class_penalty[nodes]
+        return torch.cat([penalty, penalty.new_zeros(penalty.shape[0], 1, 2)], 2)
+
     def _head(self, out, linear, nodes):
         """Class logits from the decoder's output ``out`` (the padding penalty added,
-        :attr:`output_penalty`) and the linear shift."""
+        :meth:`_output_penalty`) and the linear shift."""
         # split, not slices: the gradient is one concatenation, not three zero-filled
         # copies
         logits, shift, precision = out.split([self.max_classes, 1, 1], dim=2)
         # contiguous first: softplus over a strided column is several times slower
         precision = torch.nn.functional.softplus(precision.contiguous())
-        return torch.baddbmm(logits, torch.cat([shift + linear, precision], 2),
-                             self.ordinal_rows[nodes])
+        # the ordinal shape, shift times the score minus precision times half its
+        # square, as one product
+        rows = torch.cat([self.bin_scores[nodes], -self.half_square_scores[nodes]], 1)
+        return torch.baddbmm(logits, torch.cat([shift + linear, precision], 2), rows)
 
     def encode_noise(self, inputs, codes, nodes):
         """Posterior mean and log-variance of ``u`` for ``nodes`` given their values."""
@@ -408,8 +406,9 @@ class CausalVAE(nn.Module):
         x, linear = x.split([dec_w.shape[2], 1], dim=2)
         (w2, w3), (b2, b3) = dec.weights[1:], dec.biases[1:]
         x = torch.baddbmm(b2, torch.nn.functional.silu(x), w2)
-        x = torch.baddbmm(b3 + self.output_penalty, torch.nn.functional.silu(x), w3)
-        return self._head(x, linear, torch.arange(n, device=codes.device)), mu, logvar
+        nodes = torch.arange(n, device=codes.device)
+        x = torch.baddbmm(b3 + self._output_penalty(nodes), torch.nn.functional.silu(x), w3)
+        return self._head(x, linear, nodes), mu, logvar
 
     @staticmethod
     def _likelihood(logits, codes, mu, logvar):
