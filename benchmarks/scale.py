@@ -90,7 +90,7 @@ def child_fit(folder: str, n: int, epochs: int) -> dict:
         fit(str(Path(folder) / f"adult_{n}.parquet"), epochs)
     r = json.loads(buffer.getvalue().strip().splitlines()[-1])
     return {"seconds": r["epoch_s"], "rows_per_s": r["train_rows"] / r["epoch_s"],
-            "note": f"{epochs} epoch(s); encoder pass {r['encoder_pass_s']:.1f} s"}
+            "note": f"{epochs} epoch(s); encoder pass and location heads {r['other_s']:.1f} s"}
 
 
 def child_adult(folder: str, runs: int) -> dict:
