@@ -4,9 +4,10 @@ Run:  python benchmarks/profile_fit.py [--rows 20000] [--batch-size 512] [--thre
 
 Builds the model of a default Adult fit, then times training steps (forward, backward,
 Adam) over ``--rows`` rows in two arrangements of the same ELBO: the fused one training
-uses (``CausalVAE.elbo_terms``: one feature-by-weight product for every node's first
-layers) and the gathered one generation uses (``gathered_elbo_terms``: per-node input
-gather, concatenation and padded batched products).  It prints CPU seconds per 100,000
+uses (``CausalVAE.elbo_terms``: every node's first layers one batched product of the
+shared features and weights laid out by feature) and the gathered one edge learning
+uses (``gathered_elbo_terms``: per-node input gather, concatenation and padded batched
+products).  It prints CPU seconds per 100,000
 rows for each (CPU time, so that other jobs on a shared machine distort it less than
 wall time) and torch.profiler's table of the fused steps.
 """
