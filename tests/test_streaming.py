@@ -213,3 +213,39 @@ def test_progress_bars_count_the_rows_only_when_verbose(synth, data, tmp_path, c
         assert err.count("sample: 100%") == 2, err
         assert f"{n / 1000:.2f}k/{n / 1000:.2f}k" in err
         assert "counterfactual: 100%" in err and f"{len(data)}/{len(data)}" in err
+
+
+@pytest.mark.parametrize("buffer_rows, batch_size", [(0, 4), (10, 4), (37, 8), (1000, 16)])
+def test_shuffle_blocks_yield_every_row_once_in_whole_batches(buffer_rows, batch_size):
+    from debiasgen.nn.streaming import shuffle_blocks
+
+    rng = np.random.default_rng(0)
+    sizes = [13, 0, 29, 7, 64, 1, 30]  # an empty chunk, a chunk larger than the first
+    ids = np.arange(sum(sizes))
+    chunks, start = [], 0
+    for n in sizes:
+        rows = ids[start:start + n]
+        chunks.append((rows[:, None].repeat(3, axis=1), rows[:, None] * 0.5))
+        start += n
+    blocks = list(shuffle_blocks(iter(chunks), buffer_rows, batch_size, rng))
+    seen = np.concatenate([c[:, 0] for c, _ in blocks])
+    np.testing.assert_array_equal(np.sort(seen), ids)  # each row exactly once
+    for c, v in blocks:  # rows stay whole: codes and values of the same row
+        assert (c == c[:, :1]).all() and np.array_equal(v[:, 0], c[:, 0] * 0.5)
+    assert all(len(c) % batch_size == 0 for c, _ in blocks[:-1])
+
+
+def test_shuffle_blocks_draw_uniformly_from_the_buffer():
+    # with a buffer of 1,000 rows, the first block leaves drawn from the first 1,000 +
+    # 256 rows alike: each of the five chunks of 256 rows gives about a fifth of it
+    from debiasgen.nn.streaming import shuffle_blocks
+
+    counts = np.zeros(5)
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        chunks = [(np.full((256, 1), k), np.zeros((256, 1))) for k in range(5)]
+        first = next(shuffle_blocks(iter(chunks), 1000, 64, rng))[0][:, 0]
+        assert len(first) == 256
+        counts += np.bincount(first, minlength=5)
+    share = counts / counts.sum()
+    np.testing.assert_allclose(share, 0.2, atol=0.02)

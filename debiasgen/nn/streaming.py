@@ -36,25 +36,44 @@ def shuffle_blocks(chunks: Iterable[Chunk], buffer_rows: int, batch_size: int,
     whole number of batches of its rows, drawn uniformly at random from all the rows
     it holds, leaves it as one block.  At the end the rest leaves in random order
     (the last block may end in a partial batch).  Memory: the buffer plus one chunk.
+
+    The buffer is kept in place: a chunk is copied in behind the rows held, and the
+    rows left behind by a block fill its holes, so each row is copied a few times
+    whatever ``buffer_rows`` (joining all held rows to every chunk copied the whole
+    buffer each time).
     """
-    pool: Chunk | None = None
-    for codes, values in chunks:
-        if len(codes) == 0:
+    codes = values = None
+    held = 0
+    for c, v in chunks:
+        if len(c) == 0:
             continue
-        if pool is None:
-            pool = (codes, values)
-        else:
-            pool = (np.concatenate([pool[0], codes]), np.concatenate([pool[1], values]))
-        excess = len(pool[0]) - buffer_rows
+        if codes is None or held + len(c) > len(codes):
+            # room for what a draw leaves (under buffer_rows + batch_size) and a chunk
+            # of up to twice this one's rows: rarely allocated again
+            room = max(buffer_rows + batch_size, held) + 2 * len(c)
+            grown_c = np.empty((room, *c.shape[1:]), dtype=c.dtype)
+            grown_v = np.empty((room, *v.shape[1:]), dtype=v.dtype)
+            if codes is not None:
+                grown_c[:held], grown_v[:held] = codes[:held], values[:held]
+            codes, values = grown_c, grown_v
+        codes[held:held + len(c)], values[held:held + len(c)] = c, v
+        held += len(c)
+        excess = held - buffer_rows
         if excess >= batch_size:
             n_out = excess // batch_size * batch_size
-            perm = rng.permutation(len(pool[0]))
-            out, keep = perm[:n_out], perm[n_out:]
-            yield pool[0][out], pool[1][out]
-            pool = (pool[0][keep], pool[1][keep])
-    if pool is not None and len(pool[0]):
-        perm = rng.permutation(len(pool[0]))
-        yield pool[0][perm], pool[1][perm]
+            out = rng.choice(held, n_out, replace=False)  # uniform, in random order
+            yield codes[out], values[out]
+            # the rows not drawn from the top n_out move into the holes below it
+            rest = held - n_out
+            drawn_top = np.zeros(n_out, dtype=bool)
+            drawn_top[out[out >= rest] - rest] = True
+            holes = out[out < rest]
+            stay = rest + np.flatnonzero(~drawn_top)
+            codes[holes], values[holes] = codes[stay], values[stay]
+            held = rest
+    if held:
+        perm = rng.permutation(held)
+        yield codes[perm], values[perm]
 
 
 def _tensors(codes: np.ndarray, values: np.ndarray, device):
