@@ -35,7 +35,8 @@ def shuffle_blocks(chunks: Iterable[Chunk], buffer_rows: int, batch_size: int,
     Each chunk joins the buffer; while it holds more than ``buffer_rows`` rows, a
     whole number of batches of its rows, drawn uniformly at random from all the rows
     it holds, leaves it as one block.  At the end the rest leaves in random order
-    (the last block may end in a partial batch).  Memory: the buffer plus one chunk.
+    (the last block may end in a partial batch).  Memory: the buffer, a batch and
+    up to two chunks' rows.
 
     The buffer is kept in place: a chunk is copied in behind the rows held, and the
     rows left behind by a block fill its holes, so each row is copied a few times
