@@ -526,7 +526,8 @@ def counterfactual(model, plan, codes: torch.Tensor, values: torch.Tensor,
         if removal is not None and removal.needs_shadow:
             fresh = Noise.draw(model, m, generator)
             if removal.decoupled:
-                free = run_pass(model, plan, Noise.draw(model, m, generator), roots_only=True)
+                free = run_pass(model, plan, Noise.draw(model, m, generator), roots_only=True,
+                                steps=steps)
                 redraw = {r: _fixed(free.codes[:, r], free.values[:, r]) for r in removal.decoupled}
                 whole = removal.noise_reuse < 1.0
                 shadow = run_pass(model, plan, noise.blend(fresh, removal.noise_reuse),

@@ -512,11 +512,11 @@ class StepMechanism:
     (sliced to the step's ``width`` classes; with an edge removal, on the inputs
     :func:`debiasgen.nn.generate._inputs` mixes from the row, the shadow and the
     reference row), arranged for generation speed: the first layers of the decoder
-    and of the linear shift read the features through one product ``x @ W``
-    (training's arrangement, :meth:`CausalVAE.elbo_terms`), where ``x`` joins the
-    row's features, the shadow's (where the step reads cut parents from a shadow) and
-    the nodes' latent noise, and ``W`` holds the nodes' weights laid out by feature
-    (zero where a node does not read that feature from that source) over
+    and of the linear shift read the features through one product ``x @ W``, where
+    ``x`` joins the row's features, the shadow's (where the step reads cut parents
+    from a shadow) and the nodes' latent noise, and ``W`` holds the nodes' weights
+    laid out by feature as training lays them out (:meth:`CausalVAE._feature_weight`;
+    zero where a node does not read that feature from that source) over
     block-diagonal latent rows.  A source whose features the step reads few of (roots,
     nodes of few parents, the cut parents) gives only those columns.  The biases,
     and the reference row's features times their weights, join the product
